@@ -1,0 +1,117 @@
+package auth
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// Tokens issues and verifies HS256 JWT access tokens.
+type Tokens struct {
+	secret []byte
+	ttl    time.Duration
+	parser *jwt.Parser
+	now    func() time.Time
+}
+
+// MinSecretLen is the shortest accepted signing secret, in bytes.
+const MinSecretLen = 32
+
+// NewTokens returns Tokens signing with secret; tokens live for ttl.
+func NewTokens(secret []byte, ttl time.Duration) (*Tokens, error) {
+	if len(secret) < MinSecretLen {
+		return nil, fmt.Errorf("auth: JWT secret must be at least %d bytes", MinSecretLen)
+	}
+	if ttl <= 0 {
+		return nil, fmt.Errorf("auth: token lifetime must be positive")
+	}
+	t := &Tokens{secret: secret, ttl: ttl, now: time.Now}
+	t.parser = jwt.NewParser(
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), // pinned: no "none", no RS/HS confusion
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(func() time.Time { return t.now() }),
+	)
+	return t, nil
+}
+
+// Claims are what a verified token says.
+type Claims struct {
+	UserID    int64
+	ExpiresAt time.Time
+}
+
+// Issue returns a signed token for the user.
+func (t *Tokens) Issue(userID int64) (string, error) {
+	now := t.now()
+	claims := jwt.RegisteredClaims{
+		Subject:   strconv.FormatInt(userID, 10),
+		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: jwt.NewNumericDate(now.Add(t.ttl)),
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.secret)
+}
+
+// ErrInvalidToken is returned for every token that does not verify.
+var ErrInvalidToken = errors.New("auth: invalid token")
+
+// Verify checks a token's signature, algorithm and expiry.
+func (t *Tokens) Verify(token string) (Claims, error) {
+	var rc jwt.RegisteredClaims
+	_, err := t.parser.ParseWithClaims(token, &rc, func(*jwt.Token) (any, error) { return t.secret, nil })
+	if err != nil {
+		return Claims{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	id, err := strconv.ParseInt(rc.Subject, 10, 64)
+	if err != nil || id <= 0 {
+		return Claims{}, fmt.Errorf("%w: bad subject", ErrInvalidToken)
+	}
+	return Claims{UserID: id, ExpiresAt: rc.ExpiresAt.Time}, nil
+}
+
+// LoadOrCreateSecret reads the signing secret kept in path, creating it
+// with 32 random bytes (hex-encoded, mode 0600) on first use.
+func LoadOrCreateSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		s := strings.TrimSpace(string(b))
+		if len(s) < MinSecretLen {
+			return nil, fmt.Errorf("auth: secret in %s is shorter than %d bytes", path, MinSecretLen)
+		}
+		return []byte(s), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("auth: read secret: %w", err)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	secret := hex.EncodeToString(raw)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return LoadOrCreateSecret(path) // another process created it first
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: create secret: %w", err)
+	}
+	if _, err := f.WriteString(secret + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("auth: write secret: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return []byte(secret), f.Close()
+}

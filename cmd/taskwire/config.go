@@ -1,0 +1,231 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/taskwire/taskwire/auth"
+	"github.com/taskwire/taskwire/sqlstore"
+)
+
+// config is every setting, read from the environment and overridden by flags.
+type config struct {
+	Addr             string
+	Database         sqlstore.Target
+	DatabaseURL      string
+	JWTSecret        string
+	JWTTTL           time.Duration
+	BcryptCost       int
+	CORSOrigins      []string
+	AuthRate         auth.Rate
+	TrustProxy       bool
+	LogFormat        string
+	LogLevel         string
+	RetentionAge     time.Duration
+	RetentionCount   int64
+	ShutdownGrace    time.Duration
+	RedocScriptURL   string
+	SQLiteSync       string
+	WSQueueMessages  int
+	WSQueueBytes     int
+	WSPingInterval   time.Duration
+	WSPongTimeout    time.Duration
+	WSWriteTimeout   time.Duration
+}
+
+// setting is one configuration entry: its variable, flag, default and
+// parser. The table is the single source for parsing, --help and the README.
+type setting struct {
+	env, flag, def, help string
+	set                  func(c *config, v string) error
+}
+
+var settings = []setting{
+	{"PORT", "", "8080", "TCP port to listen on (all interfaces)", func(c *config, v string) error {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 0 || p > 65535 {
+			return errors.New("want a port number 0–65535")
+		}
+		c.Addr = ":" + v
+		return nil
+	}},
+	{"ADDR", "addr", "", "listen address host:port; overrides PORT", func(c *config, v string) error {
+		if v == "" {
+			return nil
+		}
+		if !strings.Contains(v, ":") {
+			return errors.New("want host:port, such as 127.0.0.1:8080 or :8080")
+		}
+		c.Addr = v
+		return nil
+	}},
+	{"DATABASE_URL", "database-url", "sqlite:///./taskwire.db", "sqlite:///rel.db, sqlite:////abs.db, a file path, or postgres://", func(c *config, v string) error {
+		t, err := sqlstore.ParseURL(v)
+		if err != nil {
+			return err
+		}
+		if t.Dialect != "sqlite" {
+			return errors.New("PostgreSQL is not supported by this build yet; use a SQLite URL")
+		}
+		c.Database, c.DatabaseURL = t, v
+		return nil
+	}},
+	{"JWT_SECRET", "jwt-secret", "", "token signing secret (≥32 bytes); empty: generated once and kept beside the SQLite file", func(c *config, v string) error {
+		if v != "" && len(v) < auth.MinSecretLen {
+			return fmt.Errorf("must be at least %d bytes", auth.MinSecretLen)
+		}
+		c.JWTSecret = v
+		return nil
+	}},
+	{"JWT_TTL", "jwt-ttl", "168h", "access token lifetime", durationSetting(func(c *config) *time.Duration { return &c.JWTTTL })},
+	{"BCRYPT_COST", "bcrypt-cost", "12", "bcrypt cost for new passwords (4–31)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 4 || n > 31 {
+			return errors.New("want an integer 4–31")
+		}
+		c.BcryptCost = n
+		return nil
+	}},
+	{"CORS_ORIGINS", "cors-origins", "*", "comma-separated allowed browser origins; * allows any (without credentials)", func(c *config, v string) error {
+		c.CORSOrigins = nil
+		for o := range strings.SplitSeq(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+					return fmt.Errorf("origin %q must start with http:// or https://", o)
+				}
+				c.CORSOrigins = append(c.CORSOrigins, o)
+			}
+		}
+		return nil
+	}},
+	{"RATE_LIMIT_AUTH", "rate-limit-auth", "5/minute", "signup and login requests per client address, each route separately", func(c *config, v string) error {
+		r, err := auth.ParseRate(v)
+		c.AuthRate = r
+		return err
+	}},
+	{"TRUST_PROXY", "trust-proxy", "false", "take the client address from X-Forwarded-For (behind a proxy you run)", boolSetting(func(c *config) *bool { return &c.TrustProxy })},
+	{"LOG_FORMAT", "log-format", "", "text or json; empty: text on a terminal, json otherwise", func(c *config, v string) error {
+		if v != "" && v != "text" && v != "json" {
+			return errors.New("want text or json")
+		}
+		c.LogFormat = v
+		return nil
+	}},
+	{"LOG_LEVEL", "log-level", "info", "debug, info, warn or error (request lines are info)", func(c *config, v string) error {
+		switch v {
+		case "debug", "info", "warn", "error":
+			c.LogLevel = v
+			return nil
+		}
+		return errors.New("want debug, info, warn or error")
+	}},
+	{"EVENT_RETENTION_AGE", "event-retention-age", "720h", "how long events stay readable for resume", durationSetting(func(c *config) *time.Duration { return &c.RetentionAge })},
+	{"EVENT_RETENTION_COUNT", "event-retention-count", "10000", "events kept readable per project", func(c *config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return errors.New("want a positive integer")
+		}
+		c.RetentionCount = n
+		return nil
+	}},
+	{"SHUTDOWN_GRACE", "shutdown-grace", "10s", "time to finish requests and flush sockets on SIGTERM/SIGINT", durationSetting(func(c *config) *time.Duration { return &c.ShutdownGrace })},
+	{"REDOC_SCRIPT_URL", "redoc-script-url", "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js", "where /redoc loads ReDoc from", func(c *config, v string) error {
+		c.RedocScriptURL = v
+		return nil
+	}},
+	{"SQLITE_SYNCHRONOUS", "sqlite-synchronous", "FULL", "FULL: every commit survives power loss; NORMAL: faster, the last commits may not", func(c *config, v string) error {
+		v = strings.ToUpper(v)
+		if v != "FULL" && v != "NORMAL" {
+			return errors.New("want FULL or NORMAL")
+		}
+		c.SQLiteSync = v
+		return nil
+	}},
+	{"WS_QUEUE_MESSAGES", "ws-queue-messages", "1024", "events a socket may fall behind before it is closed with 4408", intSetting(func(c *config) *int { return &c.WSQueueMessages })},
+	{"WS_QUEUE_BYTES", "ws-queue-bytes", "4194304", "bytes a socket may fall behind before it is closed with 4408", intSetting(func(c *config) *int { return &c.WSQueueBytes })},
+	{"WS_PING_INTERVAL", "ws-ping-interval", "25s", "WebSocket ping interval", durationSetting(func(c *config) *time.Duration { return &c.WSPingInterval })},
+	{"WS_PONG_TIMEOUT", "ws-pong-timeout", "10s", "time a client has to answer a ping", durationSetting(func(c *config) *time.Duration { return &c.WSPongTimeout })},
+	{"WS_WRITE_TIMEOUT", "ws-write-timeout", "10s", "time one write to a socket may take", durationSetting(func(c *config) *time.Duration { return &c.WSWriteTimeout })},
+	{"REDIS_URL", "redis-url", "", "Redis for multi-instance fan-out (not supported by this build yet; must be empty)", unsupported},
+	{"SMTP_URL", "smtp-url", "", "SMTP server for email (not supported by this build yet; must be empty)", unsupported},
+}
+
+func unsupported(_ *config, v string) error {
+	if v != "" {
+		return errors.New("is not supported by this build yet; leave it empty")
+	}
+	return nil
+}
+
+func durationSetting(field func(*config) *time.Duration) func(*config, string) error {
+	return func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a positive duration such as 30s, 15m or 168h")
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func intSetting(field func(*config) *int) func(*config, string) error {
+	return func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return errors.New("want a positive integer")
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func boolSetting(field func(*config) *bool) func(*config, string) error {
+	return func(c *config, v string) error {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("want true or false")
+		}
+		*field(c) = b
+		return nil
+	}
+}
+
+// loadConfig reads the environment, then the flags in args. The first bad
+// value stops it with an error naming the variable.
+func loadConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	fs := flag.NewFlagSet("taskwire serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	flags := map[string]*string{}
+	for _, s := range settings {
+		if s.flag != "" {
+			flags[s.env] = fs.String(s.flag, "", s.help+" (env "+s.env+")")
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return config{}, err
+	}
+	if fs.NArg() > 0 {
+		return config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var c config
+	for _, s := range settings {
+		v, src := s.def, s.env
+		if e := getenv(s.env); e != "" {
+			v = e
+		}
+		if s.flag != "" && set[s.flag] {
+			v, src = *flags[s.env], "--"+s.flag
+		}
+		if err := s.set(&c, v); err != nil {
+			return config{}, fmt.Errorf("config: %s=%q: %v", src, v, err)
+		}
+	}
+	return c, nil
+}

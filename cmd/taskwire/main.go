@@ -1,0 +1,266 @@
+// Command taskwire runs the Taskwire server.
+//
+//	taskwire [serve] [flags]   run the server (the default)
+//	taskwire migrate [flags]   apply database migrations and exit
+//	taskwire openapi           print the OpenAPI document
+//	taskwire version           print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/taskwire/taskwire"
+	"github.com/taskwire/taskwire/auth"
+	"github.com/taskwire/taskwire/httpapi"
+	"github.com/taskwire/taskwire/realtime"
+	"github.com/taskwire/taskwire/sqlstore"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "taskwire:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program; tests call it with their own arguments,
+// environment and outputs, and stop it by cancelling ctx.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd, rest := "serve", args[1:]
+	if len(rest) > 0 && rest[0] != "" && rest[0][0] != '-' {
+		cmd, rest = rest[0], rest[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		return migrate(ctx, rest, getenv, stdout, stderr)
+	case "openapi":
+		return printOpenAPI(stdout)
+	case "version":
+		fmt.Fprintln(stdout, "taskwire", version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, "usage: taskwire [serve|migrate|openapi|version] [flags]; taskwire serve -h lists the flags")
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (want serve, migrate, openapi or version)", cmd)
+}
+
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+func newLogger(cfg config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	format := cfg.LogFormat
+	if format == "" {
+		format = "json"
+		if f, ok := w.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*sqlstore.DB, error) {
+	db, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{Synchronous: cfg.SQLiteSync, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "migrations applied to", cfg.DatabaseURL)
+	return db.Close()
+}
+
+// secret returns JWT_SECRET, or the one generated once beside the database.
+func secret(cfg config, db *sqlstore.DB) ([]byte, error) {
+	if cfg.JWTSecret != "" {
+		return []byte(cfg.JWTSecret), nil
+	}
+	path := db.Path() + ".secret"
+	if !filepath.IsAbs(path) {
+		abs, err := filepath.Abs(path)
+		if err == nil {
+			path = abs
+		}
+	}
+	return auth.LoadOrCreateSecret(path)
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stderr)
+
+	db, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	key, err := secret(cfg, db)
+	if err != nil {
+		return err
+	}
+	tokens, err := auth.NewTokens(key, cfg.JWTTTL)
+	if err != nil {
+		return err
+	}
+	hasher, err := auth.NewBcrypt(cfg.BcryptCost)
+	if err != nil {
+		return err
+	}
+
+	// Writers publish committed events to the broker; the hub consumes them
+	// and reads the log through the service to repair gaps and resume.
+	broker := realtime.NewMemoryBroker()
+	svc := taskwire.NewService(db, broker, hasher, taskwire.Options{
+		RetentionCount: cfg.RetentionCount, RetentionAge: cfg.RetentionAge,
+	})
+	hub := realtime.NewHub(logger, svc, broker, realtime.Options{
+		QueueMessages: cfg.WSQueueMessages, QueueBytes: cfg.WSQueueBytes,
+		PingInterval: cfg.WSPingInterval, PongTimeout: cfg.WSPongTimeout, WriteTimeout: cfg.WSWriteTimeout,
+	})
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api := httpapi.New(logger, svc, tokens, hub, map[string]httpapi.ReadyCheck{"database": db.Ping}, reg, httpapi.Config{
+		Version: taskwire.APIVersion, CORSOrigins: cfg.CORSOrigins, AuthRate: cfg.AuthRate,
+		TrustProxy: cfg.TrustProxy, RedocScriptURL: cfg.RedocScriptURL, AsyncAPI: taskwire.AsyncAPI,
+	})
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", api.Handler())
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
+	hubDone := make(chan error, 1)
+	go func() { hubDone <- hub.Run(hubCtx) }()
+	janitorDone := make(chan struct{})
+	go func() { defer close(janitorDone); janitor(hubCtx, logger, db, cfg) }()
+	serveDone := make(chan error, 1)
+	go func() { serveDone <- srv.Serve(ln) }()
+
+	addr := ln.Addr().String()
+	if host, port, err := net.SplitHostPort(addr); err == nil && net.ParseIP(host).IsUnspecified() {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	logger.Info("taskwire started", "addr", addr, "database", cfg.DatabaseURL, "version", version())
+	fmt.Fprintf(stdout, "taskwire listening on http://%s\n", addr)
+
+	select {
+	case err := <-serveDone:
+		stopHub()
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", cfg.ShutdownGrace)
+	graceCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	// Stop accepting and let in-flight requests finish (their events reach
+	// the hub), then flush and close the sockets with 1001.
+	shutErr := srv.Shutdown(graceCtx)
+	if err := hub.Shutdown(graceCtx); err != nil {
+		shutErr = errors.Join(shutErr, fmt.Errorf("sockets: %w", err))
+	}
+	stopHub()
+	<-hubDone
+	<-janitorDone
+	if shutErr != nil {
+		logger.Warn("shutdown incomplete", "err", shutErr)
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// janitor prunes expired rows until ctx ends.
+func janitor(ctx context.Context, logger *slog.Logger, db *sqlstore.DB, cfg config) {
+	t := time.NewTicker(time.Minute)
+	defer t.Stop()
+	for {
+		n, err := db.Prune(ctx, sqlstore.PrunePolicy{
+			IdempotencyTTL: taskwire.IdempotencyTTL,
+			EventAge:       cfg.RetentionAge,
+			EventCount:     cfg.RetentionCount,
+		})
+		if err != nil && ctx.Err() == nil {
+			logger.Error("prune failed", "err", err)
+		} else if n > 0 {
+			logger.Info("pruned expired rows", "rows", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// printOpenAPI writes the document exactly as GET /openapi.json serves it.
+func printOpenAPI(stdout io.Writer) error {
+	api := httpapi.New(slog.New(slog.DiscardHandler), nil, nil, nil, nil, nil, httpapi.Config{Version: taskwire.APIVersion})
+	rec := httptest.NewRecorder()
+	api.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/openapi.json", nil))
+	if rec.Code != http.StatusOK {
+		return fmt.Errorf("openapi: status %d", rec.Code)
+	}
+	_, err := stdout.Write(rec.Body.Bytes())
+	return err
+}

@@ -1,0 +1,156 @@
+package httpapi
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/taskwire/taskwire"
+)
+
+type TaskIDParam struct {
+	TaskID int64 `path:"task_id" doc:"Task id."`
+}
+
+type listTasksInput struct {
+	ProjectIDParam
+	PageParams
+	Status     string `query:"status" enum:"todo,in_progress,done" doc:"Only tasks with this status."`
+	AssigneeID int64  `query:"assignee_id" minimum:"1" doc:"Only tasks assigned to this user."`
+}
+
+type tasksOutput struct {
+	Link string `header:"Link" doc:"The next page, when there is one."`
+	Body []taskwire.Task
+}
+
+func (s *Server) listTasks(ctx context.Context, in *listTasksInput) (*tasksOutput, error) {
+	page, err := in.page()
+	if err != nil {
+		return nil, err
+	}
+	var f taskwire.TaskFilter
+	if in.Status != "" {
+		st := taskwire.Status(in.Status)
+		f.Status = &st
+	}
+	if in.AssigneeID != 0 {
+		f.AssigneeID = &in.AssigneeID
+	}
+	ts, err := s.svc.Tasks(ctx, userFrom(ctx), in.ProjectID, f, page)
+	if err != nil {
+		return nil, err
+	}
+	ts, link := trim(requestFrom(ctx), in.Limit, ts, func(t taskwire.Task) int64 { return t.ID })
+	return &tasksOutput{Link: link, Body: ts}, nil
+}
+
+type taskOutput struct {
+	ETag string `header:"ETag" doc:"The task's version; send it in If-Match."`
+	Body taskwire.Task
+}
+
+func taskResponse(t taskwire.Task) *taskOutput { return &taskOutput{ETag: t.ETag(), Body: t} }
+
+type createTaskInput struct {
+	ProjectIDParam
+	IdempotencyHeader
+	Body struct {
+		Title       string          `json:"title" maxLength:"500"`
+		Description nullableString  `json:"description,omitzero" maxLength:"20000"`
+		Status      taskwire.Status `json:"status,omitempty" enum:"todo,in_progress,done" default:"todo"`
+		AssigneeID  nullableInt     `json:"assignee_id,omitzero" doc:"A member of the project."`
+		_           struct{}        `additionalProperties:"true"`
+	}
+}
+
+func (s *Server) createTask(ctx context.Context, in *createTaskInput) (*taskOutput, error) {
+	b := in.Body
+	scope := "create_task:" + strconv.FormatInt(in.ProjectID, 10)
+	t, err := s.svc.CreateTask(ctx, userFrom(ctx), in.ProjectID, taskwire.NewTask{
+		Title: b.Title, Description: b.Description.ptr(), Status: b.Status, AssigneeID: b.AssigneeID.ptr(),
+	}, in.key(ctx, scope, b))
+	if err != nil {
+		return nil, err
+	}
+	return taskResponse(t), nil
+}
+
+func (s *Server) getTask(ctx context.Context, in *TaskIDParam) (*taskOutput, error) {
+	t, err := s.svc.Task(ctx, userFrom(ctx), in.TaskID)
+	if err != nil {
+		return nil, err
+	}
+	return taskResponse(t), nil
+}
+
+type IfMatchHeader struct {
+	IfMatch string `header:"If-Match" maxLength:"128" doc:"The ETag last seen; 412 if the task has changed since."`
+}
+
+// version parses If-Match: one strong or weak ETag, or "*" (any version).
+func (h IfMatchHeader) version() *int64 {
+	v := strings.TrimSpace(h.IfMatch)
+	if v == "" || v == "*" {
+		return nil
+	}
+	v = strings.TrimPrefix(v, "W/")
+	if n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64); err == nil && len(v) > 2 && v[0] == '"' {
+		return &n
+	}
+	// An ETag this server never issued matches no version: the domain
+	// answers 412 after checking that the task exists and may be seen.
+	never := int64(-1)
+	return &never
+}
+
+type updateTaskInput struct {
+	TaskIDParam
+	IfMatchHeader
+	Body struct {
+		Title       nonNull[string]          `json:"title,omitzero" maxLength:"500"`
+		Description nullableString           `json:"description,omitzero" maxLength:"20000"`
+		Status      nonNull[taskwire.Status] `json:"status,omitzero" enum:"todo,in_progress,done"`
+		AssigneeID  nullableInt              `json:"assignee_id,omitzero" doc:"A member of the project; null unassigns."`
+		_           struct{}                 `additionalProperties:"true"`
+	}
+}
+
+func (s *Server) updateTask(ctx context.Context, in *updateTaskInput) (*taskOutput, error) {
+	b := in.Body
+	if err := b.Title.check("title", "Input should be a valid string", "string_type"); err != nil {
+		return nil, err
+	}
+	if err := b.Status.check("status", "Input should be 'todo', 'in_progress' or 'done'", "enum"); err != nil {
+		return nil, err
+	}
+	t, err := s.svc.UpdateTask(ctx, userFrom(ctx), in.TaskID, taskwire.TaskPatch{
+		Title: b.Title.ptr(), Description: b.Description.option(), Status: b.Status.ptr(),
+		AssigneeID: b.AssigneeID.option(), IfMatch: in.version(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return taskResponse(t), nil
+}
+
+type updateStatusInput struct {
+	TaskIDParam
+	IfMatchHeader
+	Body struct {
+		Status taskwire.Status `json:"status" enum:"todo,in_progress,done"`
+		_      struct{}        `additionalProperties:"true"`
+	}
+}
+
+func (s *Server) updateTaskStatus(ctx context.Context, in *updateStatusInput) (*taskOutput, error) {
+	t, err := s.svc.SetTaskStatus(ctx, userFrom(ctx), in.TaskID, in.Body.Status, in.version())
+	if err != nil {
+		return nil, err
+	}
+	return taskResponse(t), nil
+}
+
+func (s *Server) deleteTask(ctx context.Context, in *TaskIDParam) (*struct{}, error) {
+	return nil, s.svc.DeleteTask(ctx, userFrom(ctx), in.TaskID)
+}

@@ -1,0 +1,84 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/coder/websocket"
+	"github.com/taskwire/taskwire"
+	"github.com/taskwire/taskwire/realtime"
+)
+
+// projectSocket serves /ws/projects/{project_id}?token=<JWT>[&since=SEQ].
+// A bad token, an unknown project or a non-member is refused at the
+// handshake with 403, as the seed did; nothing is sent on connect.
+func (s *Server) projectSocket(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	logger := loggerFrom(ctx, s.logger)
+	forbidden := detail(http.StatusForbidden, "Forbidden")
+	projectID, err := strconv.ParseInt(r.PathValue("project_id"), 10, 64)
+	if err != nil || projectID <= 0 {
+		writeError(w, forbidden)
+		return
+	}
+	q := r.URL.Query()
+	user, expires, aerr := s.userForToken(ctx, q.Get("token"))
+	if aerr != nil {
+		if aerr.status >= 500 {
+			writeError(w, aerr)
+			return
+		}
+		writeError(w, forbidden)
+		return
+	}
+	p, err := s.svc.CheckMember(ctx, user, projectID)
+	if err != nil {
+		if k := taskwire.ErrorKind(err); k == taskwire.NotFound || k == taskwire.Forbidden {
+			writeError(w, forbidden)
+			return
+		}
+		writeError(w, fromDomain(logger, err))
+		return
+	}
+	req := realtime.JoinRequest{ProjectID: projectID, UserID: user.ID, Expires: expires}
+	if raw, ok := q["since"]; ok {
+		since, err := strconv.ParseInt(strings.TrimSpace(raw[0]), 10, 64)
+		switch {
+		case err != nil || since < 0:
+			writeError(w, invalid(issue{Loc: []any{"query", "since"}, Msg: "since must be a non-negative integer", Type: "value_error"}))
+			return
+		case since > p.LastSeq:
+			writeError(w, invalid(issue{Loc: []any{"query", "since"}, Msg: "since is ahead of the project's newest event (" + strconv.FormatInt(p.LastSeq, 10) + ")", Type: "value_error"}))
+			return
+		}
+		req.Since = &since
+	}
+	ws, err := websocket.Accept(w, r, s.acceptOptions())
+	if err != nil {
+		return // Accept has answered the client
+	}
+	if err := s.hub.Join(ctx, ws, req); err != nil {
+		logger.Warn("socket join failed", "project_id", projectID, "err", err)
+	}
+}
+
+// acceptOptions applies CORS_ORIGINS to WebSocket handshakes from browsers.
+func (s *Server) acceptOptions() *websocket.AcceptOptions {
+	opts := &websocket.AcceptOptions{}
+	if len(s.cfg.CORSOrigins) == 0 {
+		opts.InsecureSkipVerify = true
+		return opts
+	}
+	for _, o := range s.cfg.CORSOrigins {
+		if o == "*" {
+			opts.InsecureSkipVerify = true
+			return opts
+		}
+		if u, err := url.Parse(o); err == nil && u.Host != "" {
+			opts.OriginPatterns = append(opts.OriginPatterns, u.Host)
+		}
+	}
+	return opts
+}

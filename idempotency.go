@@ -1,0 +1,76 @@
+package taskwire
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// IdempotencyTTL is how long a stored response answers retries.
+const IdempotencyTTL = 24 * time.Hour
+
+// MaxIdempotencyKeyLen bounds the Idempotency-Key header.
+const MaxIdempotencyKeyLen = 255
+
+// IdempotencyKey identifies a create request that may be retried: the
+// caller, the route it was sent to, the key it chose and a hash of its body.
+// The zero value means "not idempotent".
+type IdempotencyKey struct {
+	UserID int64
+	Scope  string
+	Key    string
+	Hash   string
+}
+
+// IdempotencyRecord is the first response to an idempotent request.
+type IdempotencyRecord struct {
+	IdempotencyKey
+	Body      []byte
+	CreatedAt time.Time
+}
+
+// idempotent runs create unless k has already been answered, in which case
+// it returns the first answer. It stores the answer in the same unit of
+// work, so a committed create is never repeated.
+func idempotent[T any](ctx context.Context, tx Tx, k IdempotencyKey, now time.Time, create func() (T, error)) (T, error) {
+	var zero T
+	if k.Key == "" {
+		return create()
+	}
+	if len(k.Key) > MaxIdempotencyKeyLen {
+		return zero, InvalidField("Idempotency-Key", "Idempotency-Key must be at most 255 characters")
+	}
+	rec, err := tx.Idempotency(ctx, k.UserID, k.Scope, k.Key)
+	switch {
+	case err == nil && now.Sub(rec.CreatedAt) < IdempotencyTTL:
+		if rec.Hash != k.Hash {
+			return zero, InvalidField("Idempotency-Key", "Idempotency-Key was already used with a different request body")
+		}
+		var v T
+		if err := json.Unmarshal(rec.Body, &v); err != nil {
+			return zero, err
+		}
+		return v, nil
+	case err != nil && ErrorKind(err) != NotFound:
+		return zero, err
+	}
+	v, err := create()
+	if err != nil {
+		return zero, err
+	}
+	body, err := json.Marshal(v)
+	if err != nil {
+		return zero, err
+	}
+	err = tx.PutIdempotency(ctx, IdempotencyRecord{IdempotencyKey: k, Body: body, CreatedAt: now})
+	if ErrorKind(err) == Conflict {
+		// A concurrent request with the same key committed first; the unit
+		// of work is retried and then replays that request's answer.
+		return zero, errRetry
+	}
+	return v, err
+}
+
+// errRetry asks Service.update to run a unit of work again.
+var errRetry = errors.New("retry the unit of work")

@@ -1,0 +1,193 @@
+package taskwire
+
+import (
+	"context"
+	"errors"
+)
+
+// CreateProject creates a project owned by actor, who becomes its first
+// member. Returns Invalid.
+func (s *Service) CreateProject(ctx context.Context, actor User, in NewProject, idem IdempotencyKey) (Project, error) {
+	if err := validateProjectName(in.Name); err != nil {
+		return Project{}, err
+	}
+	if err := validateDescription(in.Description); err != nil {
+		return Project{}, err
+	}
+	var p Project
+	err := s.update(ctx, func(tx Tx) (err error) {
+		now := s.now()
+		p, err = idempotent(ctx, tx, idem, now, func() (Project, error) {
+			p, err := tx.CreateProject(ctx, Project{Name: in.Name, Description: in.Description, OwnerID: actor.ID, CreatedAt: now})
+			if err != nil {
+				return Project{}, err
+			}
+			return p, tx.AddMember(ctx, p.ID, actor.ID)
+		})
+		return err
+	})
+	return p, err
+}
+
+// Projects lists the projects actor owns or belongs to, by id.
+func (s *Service) Projects(ctx context.Context, actor User, page Page) ([]Project, error) {
+	return s.store.ProjectsOf(ctx, actor.ID, page)
+}
+
+// Project returns a project and its members. Returns NotFound; Forbidden if
+// actor is not a member.
+func (s *Service) Project(ctx context.Context, actor User, id int64) (Project, []Member, error) {
+	p, err := member(ctx, s.store, id, actor.ID)
+	if err != nil {
+		return Project{}, nil, err
+	}
+	ms, err := s.store.Members(ctx, id)
+	return p, ms, err
+}
+
+// UpdateProject renames or re-describes a project. Only the owner may.
+// Returns NotFound; Forbidden; Invalid.
+func (s *Service) UpdateProject(ctx context.Context, actor User, id int64, patch ProjectPatch) (Project, error) {
+	if patch.Name != nil {
+		if err := validateProjectName(*patch.Name); err != nil {
+			return Project{}, err
+		}
+	}
+	if patch.Description.Set {
+		if err := validateDescription(patch.Description.Value); err != nil {
+			return Project{}, err
+		}
+	}
+	var p Project
+	err := s.update(ctx, func(tx Tx) (err error) {
+		if p, err = owned(ctx, tx, id, actor.ID, "Not authorized to update this project"); err != nil {
+			return err
+		}
+		changed := false
+		if patch.Name != nil && *patch.Name != p.Name {
+			p.Name, changed = *patch.Name, true
+		}
+		if patch.Description.Set && !equalPtr(patch.Description.Value, p.Description) {
+			p.Description, changed = patch.Description.Value, true
+		}
+		if !changed {
+			return nil
+		}
+		if err := tx.UpdateProject(ctx, p); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, p.ID, actor.ID, EventProjectUpdated, p)
+	})
+	return p, err
+}
+
+// DeleteProject deletes a project with its tasks and memberships. Only the
+// owner may. Returns NotFound; Forbidden.
+func (s *Service) DeleteProject(ctx context.Context, actor User, id int64) error {
+	return s.update(ctx, func(tx Tx) error {
+		if _, err := owned(ctx, tx, id, actor.ID, "Not authorized to delete this project"); err != nil {
+			return err
+		}
+		// The event is appended first: appending needs the project row.
+		if err := s.emit(ctx, tx, id, actor.ID, EventProjectDeleted, projectDeletedData{ID: id}); err != nil {
+			return err
+		}
+		return tx.DeleteProject(ctx, id)
+	})
+}
+
+// owned loads a project that actor must own. A member who is not the owner
+// gets Forbidden with denied; a stranger gets Forbidden "Not a member".
+func owned(ctx context.Context, r Reader, projectID, userID int64, denied string) (Project, error) {
+	p, err := member(ctx, r, projectID, userID)
+	if err != nil {
+		return Project{}, err
+	}
+	if p.OwnerID != userID {
+		return Project{}, Errorf(Forbidden, "%s", denied)
+	}
+	return p, nil
+}
+
+// AddMember adds the selected user to a project. Only the owner may.
+// Returns NotFound "Project not found"; Forbidden; NotFound "User not
+// found"; BadRequest if already a member; Invalid for a bad selector.
+func (s *Service) AddMember(ctx context.Context, actor User, projectID int64, sel UserSelector, idem IdempotencyKey) (Member, error) {
+	var m Member
+	err := s.update(ctx, func(tx Tx) (err error) {
+		m, err = idempotent(ctx, tx, idem, s.now(), func() (Member, error) {
+			p, err := tx.Project(ctx, projectID)
+			if err != nil {
+				return Member{}, err
+			}
+			if p.OwnerID != actor.ID {
+				return Member{}, Errorf(Forbidden, "Not authorized to add members to this project")
+			}
+			u, err := resolveUser(ctx, tx, sel)
+			if err != nil {
+				return Member{}, err
+			}
+			if ok, err := tx.IsMember(ctx, projectID, u.ID); err != nil {
+				return Member{}, err
+			} else if ok {
+				return Member{}, Errorf(BadRequest, "User is already a member of this project")
+			}
+			if err := tx.AddMember(ctx, projectID, u.ID); err != nil {
+				return Member{}, err
+			}
+			data := memberAddedData{ProjectID: projectID, UserID: u.ID, User: UserRef{ID: u.ID, Username: u.Username}}
+			if err := s.emit(ctx, tx, projectID, actor.ID, EventMemberAdded, data); err != nil {
+				return Member{}, err
+			}
+			return Member{ProjectID: projectID, UserID: u.ID, User: u}, nil
+		})
+		return err
+	})
+	return m, err
+}
+
+// RemoveMember removes a user from a project: the owner may remove anyone
+// but themself, a member may leave. The removed user's tasks in the project
+// are unassigned. Returns NotFound; Forbidden; BadRequest for the owner.
+func (s *Service) RemoveMember(ctx context.Context, actor User, projectID, userID int64) error {
+	return s.update(ctx, func(tx Tx) error {
+		p, err := member(ctx, tx, projectID, actor.ID)
+		if err != nil {
+			return err
+		}
+		if actor.ID != userID && actor.ID != p.OwnerID {
+			return Errorf(Forbidden, "Not authorized to remove members from this project")
+		}
+		if userID == p.OwnerID {
+			return Errorf(BadRequest, "The project owner cannot be removed")
+		}
+		if ok, err := tx.IsMember(ctx, projectID, userID); err != nil {
+			return err
+		} else if !ok {
+			return Errorf(NotFound, "User is not a member of this project")
+		}
+		if err := tx.RemoveMember(ctx, projectID, userID); err != nil {
+			return err
+		}
+		unassigned, err := tx.UnassignTasks(ctx, projectID, userID, s.now())
+		if err != nil {
+			return err
+		}
+		for _, t := range unassigned {
+			if err := s.emit(ctx, tx, projectID, actor.ID, EventTaskUpdated, t); err != nil {
+				return err
+			}
+		}
+		return s.emit(ctx, tx, projectID, actor.ID, EventMemberRemoved, memberRemovedData{ProjectID: projectID, UserID: userID})
+	})
+}
+
+// update runs fn in a unit of work, again if it asks to (errRetry).
+func (s *Service) update(ctx context.Context, fn func(tx Tx) error) error {
+	for range 3 {
+		if err := s.store.Update(ctx, fn); !errors.Is(err, errRetry) {
+			return err
+		}
+	}
+	return Errorf(Conflict, "Concurrent requests with the same Idempotency-Key; retry")
+}

@@ -1,0 +1,165 @@
+// Package realtime pushes committed events to WebSocket clients: one room per
+// project, every event encoded once and shared by the room's connections,
+// each connection pulling from the room at its own pace.
+package realtime
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/taskwire/taskwire"
+)
+
+// Source reads the durable event log.
+type Source interface {
+	// LastSeq returns the project's newest seq. Returns NotFound.
+	LastSeq(ctx context.Context, projectID int64) (int64, error)
+	// Replay returns up to limit events after since, oldest first; a
+	// *taskwire.GoneError when since is older than the retained log.
+	Replay(ctx context.Context, projectID, since int64, limit int) ([]taskwire.Event, error)
+}
+
+// Options tune a Hub. Zero fields take the defaults in brackets.
+type Options struct {
+	// QueueMessages and QueueBytes bound how far a connection may fall
+	// behind its room before it is closed with CloseTooSlow [1024, 4 MiB].
+	QueueMessages int
+	QueueBytes    int
+	// WriteTimeout bounds one write to a client [10s].
+	WriteTimeout time.Duration
+	// PingInterval and PongTimeout keep idle connections honest [25s, 10s].
+	PingInterval time.Duration
+	PongTimeout  time.Duration
+	// ReadLimit is the largest client frame accepted [4 KiB].
+	ReadLimit int64
+}
+
+func (o *Options) defaults() {
+	if o.QueueMessages <= 0 {
+		o.QueueMessages = 1024
+	}
+	if o.QueueBytes <= 0 {
+		o.QueueBytes = 4 << 20
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = 10 * time.Second
+	}
+	if o.PingInterval <= 0 {
+		o.PingInterval = 25 * time.Second
+	}
+	if o.PongTimeout <= 0 {
+		o.PongTimeout = 10 * time.Second
+	}
+	if o.ReadLimit <= 0 {
+		o.ReadLimit = 4 << 10
+	}
+}
+
+// Close codes sent to clients; asyncapi.yaml documents what a client should
+// do for each.
+const (
+	CloseGoingAway     = websocket.StatusGoingAway     // 1001: server shutting down; reconnect with since
+	ClosePolicy        = websocket.StatusPolicyViolation // 1008: protocol violation
+	CloseTokenExpired  = websocket.StatusCode(4401)    // reconnect with a new token
+	CloseAccessRevoked = websocket.StatusCode(4403)    // removed or project deleted; do not reconnect
+	CloseTooSlow       = websocket.StatusCode(4408)    // fell behind; reconnect with since
+)
+
+// Hub owns the rooms and every connection in them.
+type Hub struct {
+	logger *slog.Logger
+	source Source
+	broker Broker
+	opts   Options
+
+	mu      sync.Mutex // guards rooms, closing and conns
+	rooms   map[int64]*room
+	closing bool
+	conns   sync.WaitGroup // one per joined connection
+}
+
+// NewHub returns a hub fed by broker and repairing gaps from source.
+func NewHub(logger *slog.Logger, source Source, broker Broker, opts Options) *Hub {
+	opts.defaults()
+	return &Hub{logger: logger, source: source, broker: broker, opts: opts, rooms: map[int64]*room{}}
+}
+
+// Run delivers broker events to rooms until ctx ends.
+func (h *Hub) Run(ctx context.Context) error {
+	return h.broker.Run(ctx, h.dispatch)
+}
+
+func (h *Hub) dispatch(e taskwire.Event) {
+	h.mu.Lock()
+	r := h.rooms[e.ProjectID]
+	h.mu.Unlock()
+	if r != nil {
+		r.offer(e)
+	}
+}
+
+// ErrClosing is returned by Join once Shutdown has begun.
+var ErrClosing = errors.New("realtime: hub is shutting down")
+
+// room returns the project's room, creating and initializing it if needed,
+// and counts one more user of it. Callers must call release.
+func (h *Hub) room(ctx context.Context, projectID int64) (*room, error) {
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		return nil, ErrClosing
+	}
+	r := h.rooms[projectID]
+	if r == nil {
+		r = newRoom(h, projectID)
+		h.rooms[projectID] = r
+	}
+	r.users++
+	h.mu.Unlock()
+	if err := r.init(ctx); err != nil {
+		h.release(r)
+		return nil, err
+	}
+	return r, nil
+}
+
+// release drops one user of r and forgets the room when it has none.
+func (h *Hub) release(r *room) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r.users--
+	if r.users == 0 && h.rooms[r.id] == r {
+		delete(h.rooms, r.id)
+	}
+}
+
+// Shutdown closes every connection with 1001 after it has been sent the
+// events already committed, and waits for them to finish or ctx to end.
+// Join refuses new connections from then on.
+func (h *Hub) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	h.closing = true
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		r.closeAll(CloseGoingAway, "server shutting down", true)
+	}
+	done := make(chan struct{})
+	go func() { h.conns.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		for _, r := range rooms {
+			r.closeAll(CloseGoingAway, "server shutting down", false)
+		}
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,252 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/taskwire/taskwire"
+)
+
+// frame is one encoded event, shared by every connection of a room.
+type frame struct {
+	seq  int64
+	data []byte
+	// revoke names the user whose access this event ends: -1 for everyone
+	// (project_deleted), 0 for nobody.
+	revoke int64
+	// end is the room's cumulative byte count through this frame.
+	end int64
+}
+
+// room holds a project's recent events in order, without gaps. Connections
+// pull from it; none is ever pushed to, so a slow one slows nobody else.
+type room struct {
+	hub   *Hub
+	id    int64
+	users int // guarded by hub.mu: joins not yet released
+
+	initMu sync.Mutex // serializes init's database read
+
+	mu      sync.Mutex // guards the fields below
+	ready   bool       // head has been read from the log
+	base    int64      // head when the room became ready; older frames are not in ring
+	head    int64      // the newest seq appended; every seq up to it was appended in order
+	bytes   int64      // cumulative size of appended frames
+	ring    []frame    // recent frames; seq s lives at ring[s % len(ring)]
+	notify  chan struct{}
+	pending map[int64]taskwire.Event // events ahead of head, waiting for the gap to fill
+	filling bool                     // a gap repair is running
+	conns   map[*conn]struct{}
+}
+
+func newRoom(h *Hub, id int64) *room {
+	return &room{
+		hub:     h,
+		id:      id,
+		ring:    make([]frame, h.opts.QueueMessages+1),
+		notify:  make(chan struct{}),
+		pending: map[int64]taskwire.Event{},
+		conns:   map[*conn]struct{}{},
+	}
+}
+
+// init reads the project's newest seq the first time the room is used.
+// Events dispatched meanwhile wait in pending.
+func (r *room) init(ctx context.Context) error {
+	r.initMu.Lock()
+	defer r.initMu.Unlock()
+	r.mu.Lock()
+	ready := r.ready
+	r.mu.Unlock()
+	if ready {
+		return nil
+	}
+	last, err := r.hub.source.LastSeq(ctx, r.id)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.head, r.base, r.ready = last, last, true
+	r.advance()
+	return nil
+}
+
+// offer takes an event from the broker: in order it is appended, a
+// duplicate is ignored, ahead of order it waits while the gap is repaired
+// from the log.
+func (r *room) offer(e taskwire.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.ready || e.Seq > r.head+1 {
+		if e.Seq > r.head {
+			r.pending[e.Seq] = e
+		}
+		if r.ready {
+			r.repair()
+		}
+		return
+	}
+	if e.Seq <= r.head {
+		return
+	}
+	r.append(e)
+	r.advance()
+}
+
+// advance appends pending events that are now in order and starts a repair
+// if a gap remains. r.mu must be held.
+func (r *room) advance() {
+	for {
+		e, ok := r.pending[r.head+1]
+		if !ok {
+			break
+		}
+		delete(r.pending, e.Seq)
+		r.append(e)
+	}
+	for seq := range r.pending {
+		if seq <= r.head {
+			delete(r.pending, seq)
+		}
+	}
+	if len(r.pending) > 0 {
+		r.repair()
+	}
+}
+
+// repair reads the events between head and the oldest pending one from the
+// log, unless a repair is already running. r.mu must be held.
+func (r *room) repair() {
+	if r.filling {
+		return
+	}
+	r.filling = true
+	from := r.head
+	go func() {
+		backoff := 10 * time.Millisecond
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			events, err := r.hub.source.Replay(ctx, r.id, from, 1000)
+			cancel()
+			if err == nil {
+				r.mu.Lock()
+				for _, e := range events {
+					if e.Seq == r.head+1 {
+						r.append(e)
+					}
+				}
+				r.filling = false
+				r.advance()
+				r.mu.Unlock()
+				return
+			}
+			r.hub.logger.Error("realtime: gap repair failed; retrying", "project_id", r.id, "after_seq", from, "err", err)
+			time.Sleep(backoff)
+			backoff = min(2*backoff, 2*time.Second)
+		}
+	}()
+}
+
+// append adds the next event and wakes the connections. r.mu must be held.
+func (r *room) append(e taskwire.Event) {
+	data := e.AppendJSON(make([]byte, 0, 128+len(e.Data)))
+	r.bytes += int64(len(data))
+	r.head = e.Seq
+	r.ring[e.Seq%int64(len(r.ring))] = frame{seq: e.Seq, data: data, revoke: revokes(e), end: r.bytes}
+	close(r.notify)
+	r.notify = make(chan struct{})
+	r.enforceQueues()
+}
+
+// enforceQueues closes live connections that have fallen further behind
+// than their queue allows. r.mu must be held.
+func (r *room) enforceQueues() {
+	maxMsgs, maxBytes := int64(r.hub.opts.QueueMessages), int64(r.hub.opts.QueueBytes)
+	for c := range r.conns {
+		if c.replaying.Load() {
+			continue
+		}
+		cur := c.cursor.Load()
+		lag := r.head - cur
+		if lag <= 0 {
+			continue
+		}
+		over := lag > maxMsgs
+		if !over && cur > r.oldest() {
+			over = r.bytes-r.ring[cur%int64(len(r.ring))].end > maxBytes
+		}
+		if over {
+			c.stop(CloseTooSlow, "client too slow; reconnect with since", false)
+		}
+	}
+}
+
+// oldest returns the seq before the oldest frame in the ring. r.mu must be held.
+func (r *room) oldest() int64 {
+	return max(r.base, r.head-int64(len(r.ring))+1)
+}
+
+// next returns up to n frames after cursor. When the cursor is older than
+// the ring it returns replay=true; when it is caught up, a channel closed
+// on the next append.
+func (r *room) next(cursor int64, n int, buf []frame) (frames []frame, wait <-chan struct{}, replay bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cursor >= r.head {
+		return buf[:0], r.notify, false
+	}
+	if cursor < r.oldest() {
+		return buf[:0], nil, true
+	}
+	frames = buf[:0]
+	for s := cursor + 1; s <= r.head && len(frames) < n; s++ {
+		frames = append(frames, r.ring[s%int64(len(r.ring))])
+	}
+	return frames, nil, false
+}
+
+func (r *room) headSeq() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.head
+}
+
+func (r *room) add(c *conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.conns[c] = struct{}{}
+}
+
+func (r *room) remove(c *conn) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.conns, c)
+}
+
+// closeAll stops every connection of the room.
+func (r *room) closeAll(code closeCode, reason string, flush bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for c := range r.conns {
+		c.stop(code, reason, flush)
+	}
+}
+
+// revokes reports whose access an event ends.
+func revokes(e taskwire.Event) int64 {
+	switch e.Type {
+	case taskwire.EventProjectDeleted:
+		return -1
+	case taskwire.EventMemberRemoved:
+		var d struct {
+			UserID int64 `json:"user_id"`
+		}
+		if json.Unmarshal(e.Data, &d) == nil {
+			return d.UserID
+		}
+	}
+	return 0
+}

@@ -1,0 +1,88 @@
+package taskwire
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Service holds Taskwire's use-cases: validation, permissions and event
+// emission live here once, whatever the storage or transport.
+type Service struct {
+	store  Store
+	pub    Publisher
+	hasher PasswordHasher
+	opts   Options
+
+	dummyOnce sync.Once
+	dummy     string // see dummyHash
+}
+
+// Options tune a Service. The zero value of a field picks its default.
+type Options struct {
+	// RetentionCount is how many events per project the log keeps readable
+	// (default 10000).
+	RetentionCount int64
+	// RetentionAge is how long events stay readable (default 720h).
+	RetentionAge time.Duration
+	// Now returns the current time (default time.Now).
+	Now func() time.Time
+}
+
+// NewService returns a Service over the given store, publisher and hasher.
+func NewService(store Store, pub Publisher, hasher PasswordHasher, opts Options) *Service {
+	if opts.RetentionCount <= 0 {
+		opts.RetentionCount = 10000
+	}
+	if opts.RetentionAge <= 0 {
+		opts.RetentionAge = 720 * time.Hour
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{store: store, pub: pub, hasher: hasher, opts: opts}
+}
+
+// now is the current time at the precision the store keeps (microseconds),
+// so a value reads back as it was returned.
+func (s *Service) now() time.Time { return s.opts.Now().UTC().Truncate(time.Microsecond) }
+
+// emit appends an event to the log in tx and publishes it after commit.
+func (s *Service) emit(ctx context.Context, tx Tx, projectID, actorID int64, typ EventType, data any) error {
+	e, err := newEvent(projectID, actorID, typ, data)
+	if err != nil {
+		return err
+	}
+	e.TS = s.now()
+	e, err = tx.AppendEvent(ctx, e)
+	if err != nil {
+		return err
+	}
+	tx.AfterCommit(func() { s.pub.Publish(e) })
+	return nil
+}
+
+// CheckMember returns the project if actor belongs to it, for callers that
+// only need the permission (a socket joining a room). Returns NotFound;
+// Forbidden.
+func (s *Service) CheckMember(ctx context.Context, actor User, projectID int64) (Project, error) {
+	return member(ctx, s.store, projectID, actor.ID)
+}
+
+// member loads a project and checks that userID belongs to it.
+// Returns NotFound if the project does not exist; Forbidden if the user is
+// not a member.
+func member(ctx context.Context, r Reader, projectID, userID int64) (Project, error) {
+	p, err := r.Project(ctx, projectID)
+	if err != nil {
+		return Project{}, err
+	}
+	ok, err := r.IsMember(ctx, projectID, userID)
+	if err != nil {
+		return Project{}, err
+	}
+	if !ok {
+		return Project{}, Errorf(Forbidden, MsgNotMember)
+	}
+	return p, nil
+}

@@ -1,0 +1,169 @@
+// Package sqlstore implements taskwire.Store over database/sql for SQLite
+// (modernc.org/sqlite) and, later, PostgreSQL, with one set of queries and
+// a small dialect layer.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"github.com/pressly/goose/v3"
+	"github.com/taskwire/taskwire"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// DB is a Taskwire store.
+type DB struct {
+	reads  // over the reader pool
+	d      *dialect
+	read   *sql.DB // reader pool
+	write  *sql.DB // the writer; for SQLite a single connection
+	writer *writer // SQLite's group-committing writer loop
+	path   string  // SQLite file
+	logger *slog.Logger
+}
+
+var _ taskwire.Store = (*DB)(nil)
+
+// Options tune a DB.
+type Options struct {
+	// Readers is the size of the reader pool (default 2×GOMAXPROCS, min 4).
+	Readers int
+	// Synchronous is SQLite's synchronous pragma: FULL (default, every
+	// commit durable) or NORMAL (a crash of the machine, not of the process,
+	// may lose the last commits).
+	Synchronous string
+	// MaxBatch bounds how many units of work one SQLite commit covers
+	// (default 128).
+	MaxBatch int
+	Logger   *slog.Logger
+}
+
+// Open connects to the database named by target. It does not migrate.
+func Open(ctx context.Context, target Target, opts Options) (*DB, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Readers <= 0 {
+		opts.Readers = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	switch target.Dialect {
+	case "sqlite":
+		return openSQLite(ctx, target.Path, opts)
+	default:
+		return nil, fmt.Errorf("sqlstore: dialect %q is not supported yet", target.Dialect)
+	}
+}
+
+func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
+	sync := opts.Synchronous
+	if sync == "" {
+		sync = "FULL"
+	}
+	if sync != "FULL" && sync != "NORMAL" {
+		return nil, fmt.Errorf("sqlstore: synchronous must be FULL or NORMAL, not %q", sync)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("sqlstore: %w", err)
+		}
+	}
+	dsn := func(extra ...string) string {
+		q := url.Values{}
+		q.Add("_pragma", "busy_timeout(10000)")
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous("+sync+")")
+		for _, p := range extra {
+			q.Add("_pragma", p)
+		}
+		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+	}
+	write, err := sql.Open("sqlite", dsn())
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", dsn("query_only(1)"))
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlstore: %w", err)
+	}
+	read.SetMaxOpenConns(opts.Readers)
+	read.SetMaxIdleConns(opts.Readers)
+	db := &DB{reads: reads{q: read, d: sqliteDialect}, d: sqliteDialect, read: read, write: write, path: path, logger: opts.Logger}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 128
+	}
+	db.writer = newWriter(db, opts.MaxBatch)
+	return db, nil
+}
+
+// Path returns the SQLite file ("" for PostgreSQL).
+func (db *DB) Path() string { return db.path }
+
+// Migrate applies every pending migration.
+func (db *DB) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations/"+db.d.name)
+	if err != nil {
+		return err
+	}
+	var dialect goose.Dialect
+	switch db.d.name {
+	case "sqlite":
+		dialect = goose.DialectSQLite3
+	default:
+		dialect = goose.DialectPostgres
+	}
+	p, err := goose.NewProvider(dialect, db.write, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrations: %w", err)
+	}
+	results, err := p.Up(ctx)
+	for _, r := range results {
+		db.logger.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close stops the writer and closes every connection.
+func (db *DB) Close() error {
+	if db.writer != nil {
+		db.writer.close()
+	}
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Update runs fn in a unit of work; see taskwire.Store.
+func (db *DB) Update(ctx context.Context, fn func(taskwire.Tx) error) error {
+	if db.writer != nil {
+		return db.writer.do(ctx, fn)
+	}
+	return errors.New("sqlstore: no writer")
+}

@@ -1,0 +1,71 @@
+package sqlstore
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// dialect holds everything that differs between SQLite and PostgreSQL.
+// Queries are written once, with ? placeholders, in the SQL both accept.
+type dialect struct {
+	name string
+	// numbered placeholders ($1, $2, ...) instead of ?.
+	numbered bool
+	// forUpdate is appended to a SELECT that locks the rows it reads.
+	forUpdate string
+	// time converts a time for binding as a query argument.
+	time func(time.Time) any
+	// isUnique reports a unique or primary-key violation.
+	isUnique func(error) bool
+}
+
+var sqliteDialect = &dialect{
+	name: "sqlite",
+	// SQLite has one writer at a time; the unit of work already excludes
+	// every other writer.
+	forUpdate: "",
+	// Fixed-width UTC text sorts in time order, so ts >= ? compares right.
+	time: func(t time.Time) any { return t.UTC().Format(sqliteTimeLayout) },
+	isUnique: func(err error) bool {
+		var e *sqlite.Error
+		if !errors.As(err, &e) {
+			return false
+		}
+		c := e.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	},
+}
+
+const sqliteTimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// rebind rewrites ? placeholders for the dialect.
+func (d *dialect) rebind(q string) string {
+	if !d.numbered {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// limit returns a LIMIT clause, or nothing for 0 (no limit).
+func limit(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return " LIMIT " + strconv.Itoa(n)
+}

@@ -1,0 +1,105 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/taskwire/taskwire"
+)
+
+// querier is what *sql.DB, *sql.Conn and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// reads runs Taskwire's read queries on a querier in one dialect; DB embeds
+// it over the reader pool.
+type reads struct {
+	q querier
+	d *dialect
+}
+
+// writes adds the write queries; a unit of work's tx embeds it over the
+// writer's connection or transaction.
+type writes struct{ reads }
+
+func (s reads) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return s.q.ExecContext(ctx, s.d.rebind(query), args...)
+}
+
+func (s reads) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.q.QueryContext(ctx, s.d.rebind(query), args...)
+}
+
+func (s reads) row(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.q.QueryRowContext(ctx, s.d.rebind(query), args...)
+}
+
+// notFound turns sql.ErrNoRows into a NotFound error with msg.
+func notFound(err error, msg string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return taskwire.Errorf(taskwire.NotFound, "%s", msg)
+	}
+	return dbErr(err)
+}
+
+func dbErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("sqlstore: %w", err)
+}
+
+// list scans every row of a query with scan.
+func list[T any](rows *sql.Rows, err error, scan func(*sql.Rows) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, dbErr(err)
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, dbErr(err)
+		}
+		out = append(out, v)
+	}
+	return out, dbErr(rows.Err())
+}
+
+// nullTime scans a timestamp that SQLite may hand back as text.
+type nullTime struct{ t *time.Time }
+
+func (n nullTime) Scan(v any) error {
+	switch v := v.(type) {
+	case time.Time:
+		*n.t = v.UTC()
+	case string:
+		return n.parse(v)
+	case []byte:
+		return n.parse(string(v))
+	case nil:
+		*n.t = time.Time{}
+	default:
+		return fmt.Errorf("sqlstore: cannot scan %T into a time", v)
+	}
+	return nil
+}
+
+func (n nullTime) parse(s string) error {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("sqlstore: bad timestamp %q: %w", s, err)
+	}
+	*n.t = t.UTC()
+	return nil
+}
+
+// timeNow stamps bookkeeping columns (updated_at) that the domain does not
+// carry.
+func timeNow() time.Time { return time.Now().UTC() }

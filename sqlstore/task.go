@@ -1,0 +1,81 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"github.com/taskwire/taskwire"
+)
+
+const taskColumns = "id, title, description, status, project_id, assignee_id, version, created_at, updated_at"
+
+func scanTask(r interface{ Scan(...any) error }) (taskwire.Task, error) {
+	var t taskwire.Task
+	var desc sql.NullString
+	var assignee sql.NullInt64
+	err := r.Scan(&t.ID, &t.Title, &desc, &t.Status, &t.ProjectID, &assignee, &t.Version,
+		nullTime{&t.CreatedAt}, nullTime{&t.UpdatedAt})
+	t.Description, t.AssigneeID = strPtr(desc), int64Ptr(assignee)
+	return t, err
+}
+
+func (s reads) task(ctx context.Context, id int64, suffix string) (taskwire.Task, error) {
+	t, err := scanTask(s.row(ctx, "SELECT "+taskColumns+" FROM tasks WHERE id = ?"+suffix, id))
+	return t, notFound(err, taskwire.MsgTaskNotFound)
+}
+
+// Task implements taskwire.Reader.
+func (s reads) Task(ctx context.Context, id int64) (taskwire.Task, error) {
+	return s.task(ctx, id, "")
+}
+
+// Tasks implements taskwire.Reader.
+func (s reads) Tasks(ctx context.Context, projectID int64, f taskwire.TaskFilter, page taskwire.Page) ([]taskwire.Task, error) {
+	var q strings.Builder
+	q.WriteString("SELECT " + taskColumns + " FROM tasks WHERE project_id = ? AND id > ?")
+	args := []any{projectID, page.After}
+	if f.Status != nil {
+		q.WriteString(" AND status = ?")
+		args = append(args, string(*f.Status))
+	}
+	if f.AssigneeID != nil {
+		q.WriteString(" AND assignee_id = ?")
+		args = append(args, *f.AssigneeID)
+	}
+	q.WriteString(" ORDER BY id" + limit(page.Limit))
+	rows, err := s.query(ctx, q.String(), args...)
+	return list(rows, err, func(r *sql.Rows) (taskwire.Task, error) { return scanTask(r) })
+}
+
+// CreateTask implements taskwire.Tx.
+func (s writes) CreateTask(ctx context.Context, t taskwire.Task) (taskwire.Task, error) {
+	err := s.row(ctx, `INSERT INTO tasks (title, description, status, project_id, assignee_id, version, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		t.Title, t.Description, string(t.Status), t.ProjectID, t.AssigneeID, t.Version,
+		s.d.time(t.CreatedAt), s.d.time(t.UpdatedAt)).Scan(&t.ID)
+	return t, dbErr(err)
+}
+
+// UpdateTask implements taskwire.Tx.
+func (s writes) UpdateTask(ctx context.Context, t taskwire.Task) error {
+	_, err := s.exec(ctx, `UPDATE tasks SET title = ?, description = ?, status = ?, assignee_id = ?,
+		version = ?, updated_at = ? WHERE id = ?`,
+		t.Title, t.Description, string(t.Status), t.AssigneeID, t.Version, s.d.time(t.UpdatedAt), t.ID)
+	return dbErr(err)
+}
+
+// DeleteTask implements taskwire.Tx.
+func (s writes) DeleteTask(ctx context.Context, id int64) error {
+	_, err := s.exec(ctx, "DELETE FROM tasks WHERE id = ?", id)
+	return dbErr(err)
+}
+
+// UnassignTasks implements taskwire.Tx.
+func (s writes) UnassignTasks(ctx context.Context, projectID, userID int64, now time.Time) ([]taskwire.Task, error) {
+	rows, err := s.query(ctx, `UPDATE tasks SET assignee_id = NULL, version = version + 1, updated_at = ?
+		WHERE project_id = ? AND assignee_id = ? RETURNING `+taskColumns,
+		s.d.time(now), projectID, userID)
+	return list(rows, err, func(r *sql.Rows) (taskwire.Task, error) { return scanTask(r) })
+}

@@ -1,0 +1,226 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/taskwire/taskwire"
+)
+
+// writer is SQLite's single writer. Units of work queue up; the writer runs
+// all the queued ones inside one transaction, each in its own savepoint, and
+// commits once, so one fsync makes a whole batch durable (group commit).
+// A unit that fails rolls back to its savepoint and leaves the others alone.
+// After-commit hooks run on the writer in commit order.
+type writer struct {
+	db       *DB
+	maxBatch int
+	reqs     chan *writeReq
+
+	mu     sync.RWMutex // guards closed; held for reading while sending on reqs
+	closed bool
+
+	stop chan struct{} // closed by close to end run
+	done chan struct{} // closed when run returns
+}
+
+type writeReq struct {
+	ctx   context.Context
+	fn    func(taskwire.Tx) error
+	err   error
+	hooks []func()
+	done  chan struct{}
+}
+
+var errClosed = errors.New("sqlstore: store is closed")
+
+func newWriter(db *DB, maxBatch int) *writer {
+	w := &writer{
+		db:       db,
+		maxBatch: maxBatch,
+		reqs:     make(chan *writeReq),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	go w.run()
+	return w
+}
+
+// do runs fn in a unit of work and returns once it has committed or failed.
+func (w *writer) do(ctx context.Context, fn func(taskwire.Tx) error) error {
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return errClosed
+	}
+	select {
+	case w.reqs <- req:
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		return ctx.Err()
+	}
+	w.mu.RUnlock()
+	// Once queued the unit may run and commit, so wait for its outcome even
+	// if ctx ends: the caller must not report failure for committed work.
+	<-req.done
+	return req.err
+}
+
+func (w *writer) close() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	close(w.stop)
+	<-w.done
+}
+
+func (w *writer) run() {
+	defer close(w.done)
+	batch := make([]*writeReq, 0, w.maxBatch)
+	for {
+		select {
+		case req := <-w.reqs:
+			batch = append(batch[:0], req)
+		case <-w.stop:
+			return
+		}
+	fill:
+		for len(batch) < w.maxBatch {
+			select {
+			case req := <-w.reqs:
+				batch = append(batch, req)
+			default:
+				break fill
+			}
+		}
+		w.commit(batch)
+		for i, req := range batch {
+			if req.err == nil {
+				for _, h := range req.hooks {
+					h()
+				}
+			}
+			close(req.done)
+			batch[i] = nil
+		}
+	}
+}
+
+// commit runs a batch in one transaction and records each unit's outcome.
+func (w *writer) commit(batch []*writeReq) {
+	// Statements run with a context that is never cancelled: interrupting
+	// SQLite mid-statement rolls back the whole transaction, batch and all.
+	ctx := context.Background()
+	fail := func(err error) {
+		for _, req := range batch {
+			if req.err == nil {
+				req.err = err
+			}
+		}
+	}
+	conn, err := w.db.write.Conn(ctx)
+	if err != nil {
+		fail(fmt.Errorf("sqlstore: writer connection: %w", err))
+		return
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		fail(fmt.Errorf("sqlstore: begin: %w", err))
+		return
+	}
+	abort := func(err error) {
+		if _, rerr := conn.ExecContext(ctx, "ROLLBACK"); rerr != nil {
+			w.db.logger.Error("sqlstore: rollback failed", "err", rerr)
+		}
+		for _, req := range batch {
+			// Units that had failed on their own keep their own error.
+			if req.err == nil || req.hooks != nil {
+				req.err = err
+			}
+		}
+	}
+	committed := 0
+	for _, req := range batch {
+		if err := req.ctx.Err(); err != nil {
+			req.err = err
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, "SAVEPOINT unit"); err != nil {
+			abort(fmt.Errorf("sqlstore: savepoint: %w", err))
+			return
+		}
+		t := &tx{writes: writes{reads{q: uncancelable{conn}, d: w.db.d}}}
+		req.err = run(req.fn, t)
+		if req.err != nil {
+			if _, err := conn.ExecContext(ctx, "ROLLBACK TO unit; RELEASE unit"); err != nil {
+				abort(fmt.Errorf("sqlstore: rollback to savepoint: %w", err))
+				return
+			}
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, "RELEASE unit"); err != nil {
+			abort(fmt.Errorf("sqlstore: release savepoint: %w", err))
+			return
+		}
+		req.hooks = t.hooks
+		if req.hooks == nil {
+			req.hooks = []func(){}
+		}
+		committed++
+	}
+	stmt := "COMMIT"
+	if committed == 0 {
+		stmt = "ROLLBACK"
+	}
+	if _, err := conn.ExecContext(ctx, stmt); err != nil {
+		abort(fmt.Errorf("sqlstore: %s: %w", stmt, err))
+	}
+}
+
+// run calls fn, turning a panic into an error so one bad unit of work
+// cannot take the writer down.
+func run(fn func(taskwire.Tx) error, t *tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sqlstore: unit of work panicked: %v", p)
+		}
+	}()
+	return fn(t)
+}
+
+// uncancelable runs statements with the caller's context values but never
+// its cancellation; see writer.commit.
+type uncancelable struct{ q querier }
+
+func (u uncancelable) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return u.q.ExecContext(context.WithoutCancel(ctx), query, args...)
+}
+
+func (u uncancelable) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return u.q.QueryContext(context.WithoutCancel(ctx), query, args...)
+}
+
+func (u uncancelable) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return u.q.QueryRowContext(context.WithoutCancel(ctx), query, args...)
+}
+
+// tx is the taskwire.Tx handed to a unit of work.
+type tx struct {
+	writes
+	hooks []func()
+}
+
+var _ taskwire.Tx = (*tx)(nil)
+
+// AfterCommit implements taskwire.Tx.
+func (t *tx) AfterCommit(f func()) { t.hooks = append(t.hooks, f) }
+
+// LockTask implements taskwire.Tx. SQLite's single writer already excludes
+// concurrent writers, so it is a plain read.
+func (t *tx) LockTask(ctx context.Context, id int64) (taskwire.Task, error) {
+	return t.task(ctx, id, t.d.forUpdate)
+}

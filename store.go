@@ -1,0 +1,98 @@
+package taskwire
+
+import (
+	"context"
+	"time"
+)
+
+// Page asks for one page of a list: at most Limit items after the cursor
+// After (an id or seq, exclusive). Limit 0 means "everything", as the seed
+// answered.
+type Page struct {
+	Limit int
+	After int64
+}
+
+// Reader is the read side of the store. Methods return NotFound errors with
+// the API's messages when a single row is missing.
+type Reader interface {
+	UserByID(ctx context.Context, id int64) (User, error)
+	UserByUsername(ctx context.Context, username string) (User, error)
+	UserByEmail(ctx context.Context, email string) (User, error)
+
+	Project(ctx context.Context, id int64) (Project, error)
+	ProjectsOf(ctx context.Context, userID int64, page Page) ([]Project, error)
+	Members(ctx context.Context, projectID int64) ([]Member, error)
+	IsMember(ctx context.Context, projectID, userID int64) (bool, error)
+
+	Task(ctx context.Context, id int64) (Task, error)
+	Tasks(ctx context.Context, projectID int64, filter TaskFilter, page Page) ([]Task, error)
+
+	// Events returns the events of a project with seq > since, oldest first.
+	Events(ctx context.Context, projectID, since int64, limit int) ([]Event, error)
+	// FirstEventSince returns the smallest seq of the project's events with
+	// TS at or after t, or 0 if there is none.
+	FirstEventSince(ctx context.Context, projectID int64, t time.Time) (int64, error)
+
+	// Idempotency returns the stored response for a key, or NotFound.
+	Idempotency(ctx context.Context, userID int64, scope, key string) (IdempotencyRecord, error)
+}
+
+// Tx is one unit of work. Everything written through it commits together
+// or not at all.
+type Tx interface {
+	Reader
+
+	// LockTask reads a task and holds it against concurrent writers until
+	// the unit of work ends.
+	LockTask(ctx context.Context, id int64) (Task, error)
+
+	// CreateUser returns Conflict with Field "email" or "username" when
+	// either is taken.
+	CreateUser(ctx context.Context, u User) (User, error)
+
+	CreateProject(ctx context.Context, p Project) (Project, error)
+	UpdateProject(ctx context.Context, p Project) error
+	DeleteProject(ctx context.Context, id int64) error
+	AddMember(ctx context.Context, projectID, userID int64) error
+	RemoveMember(ctx context.Context, projectID, userID int64) error
+
+	CreateTask(ctx context.Context, t Task) (Task, error)
+	// UpdateTask writes t's fields and version.
+	UpdateTask(ctx context.Context, t Task) error
+	DeleteTask(ctx context.Context, id int64) error
+	// UnassignTasks clears the assignee of the user's tasks in the project
+	// and returns the tasks it changed, with their new versions.
+	UnassignTasks(ctx context.Context, projectID, userID int64, now time.Time) ([]Task, error)
+
+	// AppendEvent assigns the project's next seq and the timestamp, stores
+	// the event and returns it.
+	AppendEvent(ctx context.Context, e Event) (Event, error)
+
+	// PutIdempotency stores a response under a key; Conflict if the key exists.
+	PutIdempotency(ctx context.Context, r IdempotencyRecord) error
+
+	// AfterCommit registers f to run once the unit of work has committed.
+	// Hooks run in commit order across units of work of one store.
+	AfterCommit(f func())
+}
+
+// Store is the persistence the Service needs.
+type Store interface {
+	Reader
+	// Update runs fn in a unit of work and commits it if fn returns nil.
+	Update(ctx context.Context, fn func(tx Tx) error) error
+}
+
+// Publisher hands committed events to the realtime layer. Publish must not
+// block on slow consumers.
+type Publisher interface {
+	Publish(e Event)
+}
+
+// PasswordHasher hashes and checks passwords.
+type PasswordHasher interface {
+	Hash(password string) (string, error)
+	// Compare returns nil when password matches hash.
+	Compare(hash, password string) error
+}

@@ -1,0 +1,156 @@
+package taskwire
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Status is the state of a task.
+type Status string
+
+// The task statuses, as the seed service spelled them.
+const (
+	StatusTodo       Status = "todo"
+	StatusInProgress Status = "in_progress"
+	StatusDone       Status = "done"
+)
+
+// Valid reports whether s is one of the known statuses.
+func (s Status) Valid() bool {
+	return s == StatusTodo || s == StatusInProgress || s == StatusDone
+}
+
+// Task is a unit of work in a project. Version starts at 1 and grows by one
+// with every change; it is the task's ETag.
+type Task struct {
+	Title       string    `json:"title"`
+	Description *string   `json:"description"`
+	Status      Status    `json:"status"`
+	ID          int64     `json:"id"`
+	ProjectID   int64     `json:"project_id"`
+	AssigneeID  *int64    `json:"assignee_id"`
+	Version     int64     `json:"version"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// ETag is the strong entity tag of the task's current version.
+func (t Task) ETag() string { return `"` + strconv.FormatInt(t.Version, 10) + `"` }
+
+// Limits on task fields.
+const (
+	MaxTitleLen       = 500
+	MaxDescriptionLen = 20000
+)
+
+// NewTask is the input of Service.CreateTask.
+type NewTask struct {
+	Title       string
+	Description *string
+	Status      Status // empty means StatusTodo
+	AssigneeID  *int64
+}
+
+// TaskPatch lists the changes of an update; a nil field is left alone.
+// Description and AssigneeID use Optional because null is a meaningful
+// value for them (clear the description, unassign).
+type TaskPatch struct {
+	Title       *string
+	Description Optional[*string]
+	Status      *Status
+	AssigneeID  Optional[*int64]
+	// IfMatch, when set, is the version the caller last saw; the update fails
+	// with PreconditionFailed if the task has moved on.
+	IfMatch *int64
+}
+
+// Optional distinguishes "not sent" from "sent", including sent as null.
+type Optional[T any] struct {
+	Set   bool
+	Value T
+}
+
+// Some returns a set Optional.
+func Some[T any](v T) Optional[T] { return Optional[T]{Set: true, Value: v} }
+
+func validateTitle(title string) error {
+	if utf8.RuneCountInString(title) > MaxTitleLen {
+		return InvalidField("title", "Title must be at most 500 characters")
+	}
+	if !utf8.ValidString(title) {
+		return InvalidField("title", "Title must be valid UTF-8")
+	}
+	return nil
+}
+
+func validateDescription(d *string) error {
+	if d == nil {
+		return nil
+	}
+	if utf8.RuneCountInString(*d) > MaxDescriptionLen {
+		return InvalidField("description", "Description must be at most 20000 characters")
+	}
+	if !utf8.ValidString(*d) {
+		return InvalidField("description", "Description must be valid UTF-8")
+	}
+	return nil
+}
+
+func validateStatus(s Status) error {
+	if !s.Valid() {
+		return InvalidField("status", "Input should be 'todo', 'in_progress' or 'done'")
+	}
+	return nil
+}
+
+// apply returns t with p applied and whether anything changed. It does not
+// validate; see TaskPatch.validate.
+func (p TaskPatch) apply(t Task) (Task, bool) {
+	changed := false
+	if p.Title != nil && *p.Title != t.Title {
+		t.Title, changed = *p.Title, true
+	}
+	if p.Description.Set && !equalPtr(p.Description.Value, t.Description) {
+		t.Description, changed = p.Description.Value, true
+	}
+	if p.Status != nil && *p.Status != t.Status {
+		t.Status, changed = *p.Status, true
+	}
+	if p.AssigneeID.Set && !equalPtr(p.AssigneeID.Value, t.AssigneeID) {
+		t.AssigneeID, changed = p.AssigneeID.Value, true
+	}
+	return t, changed
+}
+
+func (p TaskPatch) validate() error {
+	if p.Title != nil {
+		if err := validateTitle(*p.Title); err != nil {
+			return err
+		}
+	}
+	if p.Description.Set {
+		if err := validateDescription(p.Description.Value); err != nil {
+			return err
+		}
+	}
+	if p.Status != nil {
+		if err := validateStatus(*p.Status); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func equalPtr[T comparable](a, b *T) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// TaskFilter narrows a task list.
+type TaskFilter struct {
+	Status     *Status
+	AssigneeID *int64
+}

@@ -1,0 +1,145 @@
+package taskwire
+
+import (
+	"context"
+)
+
+// Tasks lists a project's tasks by id. Returns NotFound; Forbidden.
+func (s *Service) Tasks(ctx context.Context, actor User, projectID int64, filter TaskFilter, page Page) ([]Task, error) {
+	if _, err := member(ctx, s.store, projectID, actor.ID); err != nil {
+		return nil, err
+	}
+	return s.store.Tasks(ctx, projectID, filter, page)
+}
+
+// Task returns one task. Returns NotFound "Task not found"; Forbidden.
+func (s *Service) Task(ctx context.Context, actor User, id int64) (Task, error) {
+	t, err := s.store.Task(ctx, id)
+	if err != nil {
+		return Task{}, err
+	}
+	if _, err := member(ctx, s.store, t.ProjectID, actor.ID); err != nil {
+		return Task{}, err
+	}
+	return t, nil
+}
+
+// CreateTask adds a task to a project and emits task_created. Returns
+// NotFound; Forbidden; Invalid (including an assignee who is not a member).
+func (s *Service) CreateTask(ctx context.Context, actor User, projectID int64, in NewTask, idem IdempotencyKey) (Task, error) {
+	if in.Status == "" {
+		in.Status = StatusTodo
+	}
+	if err := validateTitle(in.Title); err != nil {
+		return Task{}, err
+	}
+	if err := validateDescription(in.Description); err != nil {
+		return Task{}, err
+	}
+	if err := validateStatus(in.Status); err != nil {
+		return Task{}, err
+	}
+	var t Task
+	err := s.update(ctx, func(tx Tx) (err error) {
+		now := s.now()
+		t, err = idempotent(ctx, tx, idem, now, func() (Task, error) {
+			if _, err := member(ctx, tx, projectID, actor.ID); err != nil {
+				return Task{}, err
+			}
+			if err := checkAssignee(ctx, tx, projectID, in.AssigneeID); err != nil {
+				return Task{}, err
+			}
+			t, err := tx.CreateTask(ctx, Task{
+				Title: in.Title, Description: in.Description, Status: in.Status,
+				ProjectID: projectID, AssigneeID: in.AssigneeID, Version: 1,
+				CreatedAt: now, UpdatedAt: now,
+			})
+			if err != nil {
+				return Task{}, err
+			}
+			return t, s.emit(ctx, tx, projectID, actor.ID, EventTaskCreated, t)
+		})
+		return err
+	})
+	return t, err
+}
+
+// UpdateTask applies the fields set in patch and emits task_updated. An
+// update that changes nothing keeps the version and emits nothing.
+// Returns NotFound; Forbidden; Invalid; PreconditionFailed.
+func (s *Service) UpdateTask(ctx context.Context, actor User, id int64, patch TaskPatch) (Task, error) {
+	return s.changeTask(ctx, actor, id, patch, EventTaskUpdated)
+}
+
+// SetTaskStatus changes a task's status and emits status_changed.
+// Returns NotFound; Forbidden; Invalid; PreconditionFailed.
+func (s *Service) SetTaskStatus(ctx context.Context, actor User, id int64, status Status, ifMatch *int64) (Task, error) {
+	return s.changeTask(ctx, actor, id, TaskPatch{Status: &status, IfMatch: ifMatch}, EventStatusChanged)
+}
+
+func (s *Service) changeTask(ctx context.Context, actor User, id int64, patch TaskPatch, typ EventType) (Task, error) {
+	if err := patch.validate(); err != nil {
+		return Task{}, err
+	}
+	var t Task
+	err := s.update(ctx, func(tx Tx) (err error) {
+		if t, err = tx.LockTask(ctx, id); err != nil {
+			return err
+		}
+		if _, err := member(ctx, tx, t.ProjectID, actor.ID); err != nil {
+			return err
+		}
+		if patch.IfMatch != nil && *patch.IfMatch != t.Version {
+			return Errorf(PreconditionFailed, "Task was modified since the given ETag (If-Match); fetch it again")
+		}
+		next, changed := patch.apply(t)
+		if !changed {
+			return nil
+		}
+		if patch.AssigneeID.Set {
+			if err := checkAssignee(ctx, tx, t.ProjectID, next.AssigneeID); err != nil {
+				return err
+			}
+		}
+		next.Version++
+		next.UpdatedAt = s.now()
+		if err := tx.UpdateTask(ctx, next); err != nil {
+			return err
+		}
+		t = next
+		return s.emit(ctx, tx, t.ProjectID, actor.ID, typ, t)
+	})
+	return t, err
+}
+
+// DeleteTask deletes a task and emits task_deleted. Returns NotFound; Forbidden.
+func (s *Service) DeleteTask(ctx context.Context, actor User, id int64) error {
+	return s.update(ctx, func(tx Tx) error {
+		t, err := tx.LockTask(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := member(ctx, tx, t.ProjectID, actor.ID); err != nil {
+			return err
+		}
+		if err := tx.DeleteTask(ctx, id); err != nil {
+			return err
+		}
+		return s.emit(ctx, tx, t.ProjectID, actor.ID, EventTaskDeleted, taskDeletedData{ID: t.ID, ProjectID: t.ProjectID})
+	})
+}
+
+// checkAssignee requires a non-nil assignee to be a member of the project.
+func checkAssignee(ctx context.Context, r Reader, projectID int64, assignee *int64) error {
+	if assignee == nil {
+		return nil
+	}
+	ok, err := r.IsMember(ctx, projectID, *assignee)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return InvalidField("assignee_id", "Assignee must be a member of the project")
+	}
+	return nil
+}
