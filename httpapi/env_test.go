@@ -1,0 +1,189 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/taskwire/taskwire"
+	"github.com/taskwire/taskwire/auth"
+	"github.com/taskwire/taskwire/httpapi"
+	"github.com/taskwire/taskwire/realtime"
+	"github.com/taskwire/taskwire/sqlstore"
+)
+
+// env is a whole Taskwire server over a real SQLite file, served by
+// httptest over a real socket.
+type env struct {
+	t      *testing.T
+	srv    *httptest.Server
+	URL    string
+	db     *sqlstore.DB
+	svc    *taskwire.Service
+	hub    *realtime.Hub
+	tokens *auth.Tokens
+}
+
+type envOption func(*httpapi.Config, *realtime.Options)
+
+func newEnv(t *testing.T, opts ...envOption) *env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlstore.Open(ctx, sqlstore.Target{Dialect: "sqlite", Path: filepath.Join(t.TempDir(), "taskwire.db")}, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", 32)), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher, _ := auth.NewBcrypt(4)
+	broker := realtime.NewMemoryBroker()
+	svc := taskwire.NewService(db, broker, hasher, taskwire.Options{})
+	cfg := httpapi.Config{Version: taskwire.APIVersion, AuthRate: auth.Rate{N: 1000, Period: time.Minute}, AsyncAPI: taskwire.AsyncAPI}
+	var hopts realtime.Options
+	for _, o := range opts {
+		o(&cfg, &hopts)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	hub := realtime.NewHub(logger, svc, broker, hopts)
+	hubCtx, stopHub := context.WithCancel(ctx)
+	hubDone := make(chan struct{})
+	go func() { defer close(hubDone); hub.Run(hubCtx) }()
+	api := httpapi.New(logger, svc, tokens, hub, map[string]httpapi.ReadyCheck{"database": db.Ping}, prometheus.NewRegistry(), cfg)
+	srv := httptest.NewServer(api.Handler())
+	e := &env{t: t, srv: srv, URL: srv.URL, db: db, svc: svc, hub: hub, tokens: tokens}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		_ = hub.Shutdown(sctx)
+		srv.Close()
+		stopHub()
+		<-hubDone
+		db.Close()
+	})
+	return e
+}
+
+// response is a decoded answer.
+type response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// JSON decodes the body into v.
+func (r response) JSON(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Body, v); err != nil {
+		t.Fatalf("decode %s: %v", r.Body, err)
+	}
+}
+
+// do sends a request; body may be nil, a string (sent as is) or a value
+// (sent as JSON). token may be empty.
+func (e *env) do(method, path, token string, body any, headers ...string) response {
+	e.t.Helper()
+	var rd io.Reader
+	ct := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case url.Values:
+		rd = strings.NewReader(b.Encode())
+		ct = "application/x-www-form-urlencoded"
+	default:
+		raw, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequest(method, e.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", ct)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return response{Status: res.StatusCode, Header: res.Header, Body: b}
+}
+
+// user signs up and logs in a user, returning its id and token.
+func (e *env) user(name string) (int64, string) {
+	e.t.Helper()
+	r := e.do("POST", "/api/v1/auth/signup", "", map[string]string{"email": name + "@example.com", "username": name, "password": "password123"})
+	if r.Status != http.StatusCreated {
+		e.t.Fatalf("signup %s: %d %s", name, r.Status, r.Body)
+	}
+	var u struct{ ID int64 }
+	r.JSON(e.t, &u)
+	r = e.do("POST", "/api/v1/auth/login", "", url.Values{"username": {name}, "password": {"password123"}})
+	if r.Status != http.StatusOK {
+		e.t.Fatalf("login %s: %d %s", name, r.Status, r.Body)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	r.JSON(e.t, &tok)
+	return u.ID, tok.AccessToken
+}
+
+// project creates a project owned by token's user, with the given members.
+func (e *env) project(token string, members ...int64) int64 {
+	e.t.Helper()
+	r := e.do("POST", "/api/v1/projects/", token, map[string]string{"name": "Project"})
+	if r.Status != http.StatusCreated {
+		e.t.Fatalf("create project: %d %s", r.Status, r.Body)
+	}
+	var p struct{ ID int64 }
+	r.JSON(e.t, &p)
+	for _, m := range members {
+		r := e.do("POST", "/api/v1/projects/"+itoa(p.ID)+"/members", token, map[string]int64{"user_id": m})
+		if r.Status != http.StatusCreated {
+			e.t.Fatalf("add member: %d %s", r.Status, r.Body)
+		}
+	}
+	return p.ID
+}
+
+// task creates a task in a project.
+func (e *env) task(token string, projectID int64, title string) taskwire.Task {
+	e.t.Helper()
+	r := e.do("POST", "/api/v1/projects/"+itoa(projectID)+"/tasks", token, map[string]string{"title": title})
+	if r.Status != http.StatusCreated {
+		e.t.Fatalf("create task: %d %s", r.Status, r.Body)
+	}
+	var t taskwire.Task
+	r.JSON(e.t, &t)
+	return t
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
