@@ -18,9 +18,9 @@ import (
 
 type signupInput struct {
 	Body struct {
-		Email    string `json:"email" format:"email" maxLength:"254" doc:"A bare address: local@domain.tld."`
-		Username string `json:"username" maxLength:"150"`
-		Password string `json:"password" doc:"At most 72 bytes (bcrypt's limit)."`
+		Email    string   `json:"email" format:"email" maxLength:"254" doc:"A bare address: local@domain.tld."`
+		Username string   `json:"username" maxLength:"150"`
+		Password string   `json:"password" doc:"At most 72 bytes (bcrypt's limit)."`
 		_        struct{} `additionalProperties:"true"`
 	}
 }

@@ -62,11 +62,11 @@ func (o *Options) defaults() {
 // Close codes sent to clients; asyncapi.yaml documents what a client should
 // do for each.
 const (
-	CloseGoingAway     = websocket.StatusGoingAway     // 1001: server shutting down; reconnect with since
+	CloseGoingAway     = websocket.StatusGoingAway       // 1001: server shutting down; reconnect with since
 	ClosePolicy        = websocket.StatusPolicyViolation // 1008: protocol violation
-	CloseTokenExpired  = websocket.StatusCode(4401)    // reconnect with a new token
-	CloseAccessRevoked = websocket.StatusCode(4403)    // removed or project deleted; do not reconnect
-	CloseTooSlow       = websocket.StatusCode(4408)    // fell behind; reconnect with since
+	CloseTokenExpired  = websocket.StatusCode(4401)      // reconnect with a new token
+	CloseAccessRevoked = websocket.StatusCode(4403)      // removed or project deleted; do not reconnect
+	CloseTooSlow       = websocket.StatusCode(4408)      // fell behind; reconnect with since
 )
 
 // Hub owns the rooms and every connection in them.

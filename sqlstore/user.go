@@ -44,4 +44,3 @@ func (s writes) CreateUser(ctx context.Context, u taskwire.User) (taskwire.User,
 	}
 	return u, dbErr(err)
 }
-

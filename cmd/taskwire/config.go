@@ -15,27 +15,27 @@ import (
 
 // config is every setting, read from the environment and overridden by flags.
 type config struct {
-	Addr             string
-	Database         sqlstore.Target
-	DatabaseURL      string
-	JWTSecret        string
-	JWTTTL           time.Duration
-	BcryptCost       int
-	CORSOrigins      []string
-	AuthRate         auth.Rate
-	TrustProxy       bool
-	LogFormat        string
-	LogLevel         string
-	RetentionAge     time.Duration
-	RetentionCount   int64
-	ShutdownGrace    time.Duration
-	RedocScriptURL   string
-	SQLiteSync       string
-	WSQueueMessages  int
-	WSQueueBytes     int
-	WSPingInterval   time.Duration
-	WSPongTimeout    time.Duration
-	WSWriteTimeout   time.Duration
+	Addr            string
+	Database        sqlstore.Target
+	DatabaseURL     string
+	JWTSecret       string
+	JWTTTL          time.Duration
+	BcryptCost      int
+	CORSOrigins     []string
+	AuthRate        auth.Rate
+	TrustProxy      bool
+	LogFormat       string
+	LogLevel        string
+	RetentionAge    time.Duration
+	RetentionCount  int64
+	ShutdownGrace   time.Duration
+	RedocScriptURL  string
+	SQLiteSync      string
+	WSQueueMessages int
+	WSQueueBytes    int
+	WSPingInterval  time.Duration
+	WSPongTimeout   time.Duration
+	WSWriteTimeout  time.Duration
 }
 
 // setting is one configuration entry: its variable, flag, default and
