@@ -35,7 +35,30 @@ type env struct {
 	tokens *auth.Tokens
 }
 
-type envOption func(*httpapi.Config, *realtime.Options)
+// envSettings are what an envOption may change.
+type envSettings struct {
+	cfg    httpapi.Config
+	hub    realtime.Options
+	broker realtime.Broker
+}
+
+type envOption func(*envSettings)
+
+// withBroker replaces the in-memory broker between the service and the hub.
+func withBroker(b interface {
+	realtime.Broker
+	taskwire.Publisher
+}) envOption {
+	return func(s *envSettings) { s.broker = b }
+}
+
+func withHubOptions(o realtime.Options) envOption {
+	return func(s *envSettings) { s.hub = o }
+}
+
+func withConfig(f func(*httpapi.Config)) envOption {
+	return func(s *envSettings) { f(&s.cfg) }
+}
 
 func newEnv(t *testing.T, opts ...envOption) *env {
 	t.Helper()
@@ -52,15 +75,18 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 		t.Fatal(err)
 	}
 	hasher, _ := auth.NewBcrypt(4)
-	broker := realtime.NewMemoryBroker()
-	svc := taskwire.NewService(db, broker, hasher, taskwire.Options{})
-	cfg := httpapi.Config{Version: taskwire.APIVersion, AuthRate: auth.Rate{N: 1000, Period: time.Minute}, AsyncAPI: taskwire.AsyncAPI}
-	var hopts realtime.Options
-	for _, o := range opts {
-		o(&cfg, &hopts)
+	set := envSettings{
+		cfg:    httpapi.Config{Version: taskwire.APIVersion, AuthRate: auth.Rate{N: 1000, Period: time.Minute}, AsyncAPI: taskwire.AsyncAPI},
+		broker: realtime.NewMemoryBroker(),
 	}
+	for _, o := range opts {
+		o(&set)
+	}
+	cfg := set.cfg
+	pub := set.broker.(taskwire.Publisher)
+	svc := taskwire.NewService(db, pub, hasher, taskwire.Options{})
 	logger := slog.New(slog.DiscardHandler)
-	hub := realtime.NewHub(logger, svc, broker, hopts)
+	hub := realtime.NewHub(logger, svc, set.broker, set.hub)
 	hubCtx, stopHub := context.WithCancel(ctx)
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); hub.Run(hubCtx) }()

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // secured marks an operation as requiring a bearer token.
@@ -156,11 +157,13 @@ func (s *Server) routes() {
 		Errors:      []int{http.StatusServiceUnavailable},
 	}, s.readyz)
 
+	s.documentRawRoutes()
 	s.mux.HandleFunc("GET /ws/projects/{project_id}", s.projectSocket)
 	docs := swaggerUI()
 	s.mux.Handle("GET /docs", docs)
 	s.mux.Handle("GET /docs/", docs)
 	s.mux.HandleFunc("GET /redoc", s.redoc)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("GET /asyncapi.yaml", s.asyncAPI)
 }
 
@@ -171,3 +174,39 @@ const (
 		"returns the first response and creates nothing; the same key with another body is a 422."
 	ifMatchDoc = "The response carries the task's `ETag`; send it back in `If-Match` to get 412 instead of overwriting a newer change."
 )
+
+// documentRawRoutes lists in the OpenAPI document the routes served
+// outside huma, so that every route appears there.
+func (s *Server) documentRawRoutes() {
+	doc := s.api.OpenAPI()
+	text := func(ct, desc string) map[string]*huma.Response {
+		return map[string]*huma.Response{"200": {Description: desc, Content: map[string]*huma.MediaType{ct: {Schema: &huma.Schema{Type: "string"}}}}}
+	}
+	doc.AddOperation(&huma.Operation{
+		OperationID: "project_socket", Method: http.MethodGet, Path: "/ws/projects/{project_id}",
+		Summary: "Project room (WebSocket)", Tags: []string{"realtime"},
+		Description: "Upgrades to a WebSocket that receives every event of the project in seq order. " +
+			"Refused with 403 before the upgrade for a bad token, an unknown project or a non-member. " +
+			"The protocol (events, resume with since, close codes) is documented in /asyncapi.yaml.",
+		Parameters: []*huma.Param{
+			{Name: "project_id", In: "path", Required: true, Schema: &huma.Schema{Type: "integer"}},
+			{Name: "token", In: "query", Required: true, Description: "JWT access token", Schema: &huma.Schema{Type: "string"}},
+			{Name: "since", In: "query", Description: "Replay every event after this seq first", Schema: &huma.Schema{Type: "integer", Minimum: ptr(0.0)}},
+		},
+		Responses: map[string]*huma.Response{
+			"101": {Description: "Switching Protocols: the socket is open"},
+			"403": {Description: "Bad token, unknown project or not a member"},
+			"422": {Description: "Bad since"},
+		},
+	})
+	doc.AddOperation(&huma.Operation{OperationID: "metrics", Method: http.MethodGet, Path: "/metrics",
+		Summary: "Prometheus metrics", Tags: []string{"operations"}, Responses: text("text/plain", "Prometheus text exposition")})
+	doc.AddOperation(&huma.Operation{OperationID: "asyncapi", Method: http.MethodGet, Path: "/asyncapi.yaml",
+		Summary: "AsyncAPI document of the WebSocket protocol", Tags: []string{"operations"}, Responses: text("application/yaml", "AsyncAPI 3 document")})
+	doc.AddOperation(&huma.Operation{OperationID: "swagger_ui", Method: http.MethodGet, Path: "/docs",
+		Summary: "Swagger UI (assets embedded)", Tags: []string{"operations"}, Responses: text("text/html", "HTML page")})
+	doc.AddOperation(&huma.Operation{OperationID: "redoc", Method: http.MethodGet, Path: "/redoc",
+		Summary: "ReDoc", Tags: []string{"operations"}, Responses: text("text/html", "HTML page")})
+}
+
+func ptr[T any](v T) *T { return &v }

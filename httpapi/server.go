@@ -39,13 +39,14 @@ type ReadyCheck func(ctx context.Context) error
 
 // Server is Taskwire's HTTP front.
 type Server struct {
-	logger  *slog.Logger
-	svc     *taskwire.Service
-	tokens  *auth.Tokens
-	hub     *realtime.Hub
-	ready   map[string]ReadyCheck
-	cfg     Config
-	metrics *metrics
+	logger   *slog.Logger
+	svc      *taskwire.Service
+	tokens   *auth.Tokens
+	hub      *realtime.Hub
+	ready    map[string]ReadyCheck
+	cfg      Config
+	metrics  *metrics
+	registry *prometheus.Registry
 
 	signupLimit *auth.Limiter
 	loginLimit  *auth.Limiter
@@ -56,7 +57,10 @@ type Server struct {
 
 // New returns a Server with every route registered.
 func New(logger *slog.Logger, svc *taskwire.Service, tokens *auth.Tokens, hub *realtime.Hub,
-	ready map[string]ReadyCheck, reg prometheus.Registerer, cfg Config) *Server {
+	ready map[string]ReadyCheck, reg *prometheus.Registry, cfg Config) *Server {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
 	installErrors(logger)
 	if cfg.RedocScriptURL == "" {
 		cfg.RedocScriptURL = DefaultRedocScriptURL
@@ -72,6 +76,7 @@ func New(logger *slog.Logger, svc *taskwire.Service, tokens *auth.Tokens, hub *r
 		ready:       ready,
 		cfg:         cfg,
 		metrics:     newMetrics(reg),
+		registry:    reg,
 		signupLimit: auth.NewLimiter(cfg.AuthRate),
 		loginLimit:  auth.NewLimiter(cfg.AuthRate),
 		mux:         http.NewServeMux(),

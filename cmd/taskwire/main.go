@@ -7,7 +7,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -24,7 +26,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/auth"
 	"github.com/taskwire/taskwire/httpapi"
@@ -173,16 +174,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		Version: taskwire.APIVersion, CORSOrigins: cfg.CORSOrigins, AuthRate: cfg.AuthRate,
 		TrustProxy: cfg.TrustProxy, RedocScriptURL: cfg.RedocScriptURL, AsyncAPI: taskwire.AsyncAPI,
 	})
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.Handle("/", api.Handler())
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           api.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -261,6 +259,11 @@ func printOpenAPI(stdout io.Writer) error {
 	if rec.Code != http.StatusOK {
 		return fmt.Errorf("openapi: status %d", rec.Code)
 	}
-	_, err := stdout.Write(rec.Body.Bytes())
+	var out bytes.Buffer
+	if err := json.Indent(&out, rec.Body.Bytes(), "", "  "); err != nil {
+		return err
+	}
+	out.WriteByte('\n')
+	_, err := stdout.Write(out.Bytes())
 	return err
 }
