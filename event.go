@@ -46,7 +46,7 @@ type Event struct {
 // fields, and copies Data verbatim: Data is produced by json.Marshal.
 func (e Event) AppendJSON(b []byte) []byte {
 	b = append(b, `{"event":`...)
-	b = strconv.AppendQuote(b, string(e.Type))
+	b = appendJSONString(b, string(e.Type))
 	b = append(b, `,"data":`...)
 	if len(e.Data) == 0 {
 		b = append(b, "null"...)
@@ -62,6 +62,20 @@ func (e Event) AppendJSON(b []byte) []byte {
 	b = append(b, `","actor_id":`...)
 	b = strconv.AppendInt(b, e.ActorID, 10)
 	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string. Event types are plain ASCII
+// words, which take the fast path; anything else is quoted by encoding/json.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // MarshalJSON implements json.Marshaler with AppendJSON.

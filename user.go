@@ -79,4 +79,8 @@ func ValidateEmail(email string) error {
 	return nil
 }
 
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
+// isControl reports C0 and C1 control characters and the Unicode line and
+// paragraph separators: nothing that can break a line or drive a terminal.
+func isControl(r rune) bool {
+	return r < 0x20 || r >= 0x7f && r <= 0x9f || r == 0x2028 || r == 0x2029
+}

@@ -77,41 +77,60 @@ func (t *Tokens) Verify(token string) (Claims, error) {
 }
 
 // LoadOrCreateSecret reads the signing secret kept in path, creating it
-// with 32 random bytes (hex-encoded, mode 0600) on first use.
+// with 32 random bytes (hex-encoded, mode 0600) on first use. The file
+// appears whole or not at all: it is written aside and linked into place,
+// so concurrent first starts agree on one secret.
 func LoadOrCreateSecret(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		s := strings.TrimSpace(string(b))
-		if len(s) < MinSecretLen {
-			return nil, fmt.Errorf("auth: secret in %s is shorter than %d bytes", path, MinSecretLen)
-		}
-		return []byte(s), nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("auth: read secret: %w", err)
+	if s, err := readSecret(path); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return s, err
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		return nil, err
 	}
-	secret := hex.EncodeToString(raw)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, os.ErrExist) {
-		return LoadOrCreateSecret(path) // another process created it first
-	}
+	f, err := os.CreateTemp(dir, ".secret-*")
 	if err != nil {
 		return nil, fmt.Errorf("auth: create secret: %w", err)
 	}
-	if _, err := f.WriteString(secret + "\n"); err != nil {
+	defer os.Remove(f.Name())
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("auth: create secret: %w", err)
+	}
+	if _, err := f.WriteString(hex.EncodeToString(raw) + "\n"); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("auth: write secret: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		f.Close()
-		return nil, err
+		return nil, fmt.Errorf("auth: write secret: %w", err)
 	}
-	return []byte(secret), f.Close()
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("auth: write secret: %w", err)
+	}
+	// Link fails if another process linked its secret first; then that one
+	// is the secret.
+	if err := os.Link(f.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, fmt.Errorf("auth: install secret: %w", err)
+	}
+	return readSecret(path)
+}
+
+func readSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("auth: read secret: %w", err)
+	}
+	s := strings.TrimSpace(string(b))
+	if len(s) < MinSecretLen {
+		return nil, fmt.Errorf("auth: secret in %s is shorter than %d bytes", path, MinSecretLen)
+	}
+	return []byte(s), nil
 }

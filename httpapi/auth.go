@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -99,9 +98,9 @@ func loginFormSchema() *huma.Schema {
 }
 
 func (s *Server) login(ctx context.Context, in *loginInput) (*tokenOutput, error) {
-	form, err := parseForm(in.ContentType, in.RawBody)
-	if err != nil {
-		return nil, invalid(issue{Loc: []any{"body"}, Msg: err.Error(), Type: "value_error"})
+	form, ok := parseForm(in.ContentType, in.RawBody)
+	if !ok {
+		return nil, invalid(issue{Loc: []any{"body"}, Msg: badFormMsg, Type: "value_error"})
 	}
 	var missing []issue
 	for _, f := range []string{"username", "password"} {
@@ -131,44 +130,41 @@ func (s *Server) login(ctx context.Context, in *loginInput) (*tokenOutput, error
 	return out, nil
 }
 
-var errBadForm = errors.New("Expected form data (application/x-www-form-urlencoded or multipart/form-data)")
+const badFormMsg = "Expected form data (application/x-www-form-urlencoded or multipart/form-data)"
 
 // parseForm reads an urlencoded or multipart form, as FastAPI's form
-// parameters accept both.
-func parseForm(contentType string, body []byte) (url.Values, error) {
+// parameters accept both. It reports false for anything else.
+func parseForm(contentType string, body []byte) (url.Values, bool) {
 	mt, params, err := mime.ParseMediaType(contentType)
 	if contentType == "" {
 		mt, err = "application/x-www-form-urlencoded", nil
 	}
 	if err != nil {
-		return nil, errBadForm
+		return nil, false
 	}
 	switch mt {
 	case "application/x-www-form-urlencoded":
 		v, err := url.ParseQuery(string(body))
-		if err != nil {
-			return nil, errBadForm
-		}
-		return v, nil
+		return v, err == nil
 	case "multipart/form-data":
 		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
 		v := url.Values{}
 		for {
 			p, err := mr.NextPart()
 			if err == io.EOF {
-				return v, nil
+				return v, true
 			}
 			if err != nil {
-				return nil, errBadForm
+				return nil, false
 			}
 			b, err := io.ReadAll(io.LimitReader(p, 1<<16))
 			if err != nil {
-				return nil, errBadForm
+				return nil, false
 			}
 			v.Add(p.FormName(), string(b))
 		}
 	}
-	return nil, errBadForm
+	return nil, false
 }
 
 func reflectType(v any) reflect.Type { return reflect.TypeOf(v) }

@@ -160,12 +160,9 @@ func (c *conn) writeLoop(ctx context.Context, expires time.Time) error {
 		if len(frames) > 0 {
 			continue
 		}
-		// Caught up.
+		// Caught up: a flushing stop may close now.
 		select {
 		case <-c.stopped:
-			if c.flush {
-				return c.closeErr()
-			}
 			return c.closeErr()
 		default:
 		}

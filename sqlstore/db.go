@@ -94,8 +94,10 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
-	write.SetMaxOpenConns(1)
-	write.SetMaxIdleConns(1)
+	// The writer holds one connection for good; the second serves
+	// migrations and other maintenance, serialized by SQLite's lock.
+	write.SetMaxOpenConns(2)
+	write.SetMaxIdleConns(2)
 	write.SetConnMaxLifetime(0)
 	if err := write.PingContext(ctx); err != nil {
 		write.Close()
@@ -108,7 +110,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	read.SetMaxOpenConns(opts.Readers)
 	read.SetMaxIdleConns(opts.Readers)
-	db := &DB{reads: reads{q: read, d: sqliteDialect}, d: sqliteDialect, read: read, write: write, path: path, logger: opts.Logger}
+	db := &DB{reads: reads{q: newPrepared(read), d: sqliteDialect}, d: sqliteDialect, read: read, write: write, path: path, logger: opts.Logger}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 128
 	}
@@ -156,6 +158,9 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close() error {
 	if db.writer != nil {
 		db.writer.close()
+	}
+	if p, ok := db.reads.q.(*prepared); ok {
+		p.close()
 	}
 	return errors.Join(db.read.Close(), db.write.Close())
 }

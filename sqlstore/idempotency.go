@@ -17,10 +17,11 @@ func (s reads) Idempotency(ctx context.Context, userID int64, scope, key string)
 	return r, notFound(err, "Idempotency key not found")
 }
 
-// PutIdempotency implements taskwire.Tx. A record older than
-// taskwire.IdempotencyTTL under the same key is replaced.
+// PutIdempotency implements taskwire.Tx. A record under the same key that
+// is taskwire.IdempotencyTTL old or older is replaced (the service treats
+// it as expired from that age on).
 func (s writes) PutIdempotency(ctx context.Context, r taskwire.IdempotencyRecord) error {
-	_, err := s.exec(ctx, "DELETE FROM idempotency_keys WHERE user_id = ? AND scope = ? AND key = ? AND created_at < ?",
+	_, err := s.exec(ctx, "DELETE FROM idempotency_keys WHERE user_id = ? AND scope = ? AND key = ? AND created_at <= ?",
 		r.UserID, r.Scope, r.Key, s.d.time(r.CreatedAt.Add(-taskwire.IdempotencyTTL)))
 	if err != nil {
 		return dbErr(err)

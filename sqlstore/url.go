@@ -25,7 +25,7 @@ func ParseURL(raw string) (Target, error) {
 		return Target{}, fmt.Errorf("DATABASE_URL is empty")
 	case strings.HasPrefix(raw, "postgres://"), strings.HasPrefix(raw, "postgresql://"):
 		return Target{Dialect: "postgres", DSN: raw}, nil
-	case strings.HasPrefix(raw, "sqlite"):
+	case strings.HasPrefix(raw, "sqlite:"), strings.HasPrefix(raw, "sqlite+"):
 		// sqlite:///<path> or sqlite+pysqlite:///<path>; the path is what
 		// follows the third slash, so sqlite:////abs is absolute.
 		scheme, rest, ok := strings.Cut(raw, "://")

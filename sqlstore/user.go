@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 
 	"github.com/taskwire/taskwire"
 )
@@ -40,7 +41,12 @@ func (s writes) CreateUser(ctx context.Context, u taskwire.User) (taskwire.User,
 		VALUES (?, ?, ?, ?) RETURNING id`,
 		u.Email, u.Username, u.HashedPassword, s.d.time(u.CreatedAt)).Scan(&u.ID)
 	if s.d.isUnique(err) {
-		return taskwire.User{}, taskwire.Errorf(taskwire.Conflict, "email or username taken")
+		// Both dialects name the index or column in the message.
+		field := "username"
+		if strings.Contains(err.Error(), "email") {
+			field = "email"
+		}
+		return taskwire.User{}, &taskwire.Error{Kind: taskwire.Conflict, Field: field, Message: field + " is taken"}
 	}
 	return u, dbErr(err)
 }

@@ -25,6 +25,11 @@ type writer struct {
 
 	stop chan struct{} // closed by close to end run
 	done chan struct{} // closed when run returns
+
+	// conn is the writer's connection, opened on first use and kept; stmts
+	// holds the statements prepared on it. Only run touches them.
+	conn  *sql.Conn
+	stmts *prepared
 }
 
 type writeReq struct {
@@ -80,6 +85,7 @@ func (w *writer) close() {
 
 func (w *writer) run() {
 	defer close(w.done)
+	defer w.dropConn()
 	batch := make([]*writeReq, 0, w.maxBatch)
 	for {
 		select {
@@ -122,19 +128,27 @@ func (w *writer) commit(batch []*writeReq) {
 			}
 		}
 	}
-	conn, err := w.db.write.Conn(ctx)
-	if err != nil {
-		fail(fmt.Errorf("sqlstore: writer connection: %w", err))
-		return
+	if w.conn == nil {
+		conn, err := w.db.write.Conn(ctx)
+		if err != nil {
+			fail(fmt.Errorf("sqlstore: writer connection: %w", err))
+			return
+		}
+		w.conn, w.stmts = conn, newPrepared(conn)
 	}
-	defer conn.Close()
+	conn := w.conn
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		fail(fmt.Errorf("sqlstore: begin: %w", err))
+		w.dropConn()
 		return
 	}
+	// A lone unit needs no savepoint: if it fails, the transaction is
+	// rolled back whole.
+	single := len(batch) == 1
 	abort := func(err error) {
 		if _, rerr := conn.ExecContext(ctx, "ROLLBACK"); rerr != nil {
 			w.db.logger.Error("sqlstore: rollback failed", "err", rerr)
+			w.dropConn()
 		}
 		for _, req := range batch {
 			// Units that had failed on their own keep their own error.
@@ -149,22 +163,29 @@ func (w *writer) commit(batch []*writeReq) {
 			req.err = err
 			continue
 		}
-		if _, err := conn.ExecContext(ctx, "SAVEPOINT unit"); err != nil {
-			abort(fmt.Errorf("sqlstore: savepoint: %w", err))
-			return
+		if !single {
+			if _, err := conn.ExecContext(ctx, "SAVEPOINT unit"); err != nil {
+				abort(fmt.Errorf("sqlstore: savepoint: %w", err))
+				return
+			}
 		}
-		t := &tx{writes: writes{reads{q: uncancelable{conn}, d: w.db.d}}}
+		t := &tx{writes: writes{reads{q: uncancelable{w.stmts}, d: w.db.d}}}
 		req.err = run(req.fn, t)
 		if req.err != nil {
+			if single {
+				continue // nothing committed: ROLLBACK below
+			}
 			if _, err := conn.ExecContext(ctx, "ROLLBACK TO unit; RELEASE unit"); err != nil {
 				abort(fmt.Errorf("sqlstore: rollback to savepoint: %w", err))
 				return
 			}
 			continue
 		}
-		if _, err := conn.ExecContext(ctx, "RELEASE unit"); err != nil {
-			abort(fmt.Errorf("sqlstore: release savepoint: %w", err))
-			return
+		if !single {
+			if _, err := conn.ExecContext(ctx, "RELEASE unit"); err != nil {
+				abort(fmt.Errorf("sqlstore: release savepoint: %w", err))
+				return
+			}
 		}
 		req.hooks = t.hooks
 		if req.hooks == nil {
@@ -179,6 +200,17 @@ func (w *writer) commit(batch []*writeReq) {
 	if _, err := conn.ExecContext(ctx, stmt); err != nil {
 		abort(fmt.Errorf("sqlstore: %s: %w", stmt, err))
 	}
+}
+
+// dropConn releases the writer's connection (after an error that may have
+// left it unusable, or on close); the next batch opens a fresh one.
+func (w *writer) dropConn() {
+	if w.conn == nil {
+		return
+	}
+	w.stmts.close()
+	w.conn.Close()
+	w.conn, w.stmts = nil, nil
 }
 
 // run calls fn, turning a panic into an error so one bad unit of work

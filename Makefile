@@ -1,0 +1,53 @@
+# Taskwire builds with Go 1.27; machines here start on an older local Go.
+export GOTOOLCHAIN := go1.27.3
+
+GO      ?= go
+BIN     := bin/taskwire
+PYTHON  ?= /usr/bin/python3
+
+.PHONY: run build test check vet fmt-check staticcheck unit compat openapi bench fuzz clean
+
+## run: start the server on the embedded default (SQLite file ./taskwire.db, port 8080)
+run: build
+	./$(BIN) serve
+
+build:
+	$(GO) build -o $(BIN) ./cmd/taskwire
+
+## test: everything CI checks: formatting, vet, staticcheck, the race-enabled test suite
+test: check unit
+
+check: fmt-check vet staticcheck
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) tool staticcheck ./...
+
+unit:
+	$(GO) test -race -count=1 -timeout 10m ./...
+
+## compat: play the seed's flow with Python requests + websockets against a real server
+compat: build
+	@dir=$$(mktemp -d); \
+	PORT=0 DATABASE_URL="sqlite:///$$dir/compat.db" BCRYPT_COST=4 LOG_LEVEL=warn ./$(BIN) serve > $$dir/out 2> $$dir/err & pid=$$!; \
+	for i in $$(seq 50); do grep -q listening $$dir/out 2>/dev/null && break; sleep 0.1; done; \
+	url=$$(sed -n 's/^taskwire listening on //p' $$dir/out); \
+	$(PYTHON) scripts/seed_flow.py "$$url"; status=$$?; \
+	kill -TERM $$pid; wait $$pid; rm -rf $$dir; exit $$status
+
+## openapi: regenerate openapi.json from the code
+openapi:
+	$(GO) run ./cmd/taskwire openapi > openapi.json
+
+## bench: Go benchmarks of the hot paths
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+clean:
+	rm -rf bin
