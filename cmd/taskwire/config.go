@@ -36,6 +36,7 @@ type config struct {
 	WSPingInterval  time.Duration
 	WSPongTimeout   time.Duration
 	WSWriteTimeout  time.Duration
+	PprofAddr       string
 }
 
 // setting is one configuration entry: its variable, flag, default and
@@ -151,6 +152,13 @@ var settings = []setting{
 	{"WS_PING_INTERVAL", "ws-ping-interval", "25s", "WebSocket ping interval", durationSetting(func(c *config) *time.Duration { return &c.WSPingInterval })},
 	{"WS_PONG_TIMEOUT", "ws-pong-timeout", "10s", "time a client has to answer a ping", durationSetting(func(c *config) *time.Duration { return &c.WSPongTimeout })},
 	{"WS_WRITE_TIMEOUT", "ws-write-timeout", "10s", "time one write to a socket may take", durationSetting(func(c *config) *time.Duration { return &c.WSWriteTimeout })},
+	{"PPROF_ADDR", "pprof-addr", "", "serve net/http/pprof on this address (such as 127.0.0.1:6060); empty: off", func(c *config, v string) error {
+		if v != "" && !strings.Contains(v, ":") {
+			return errors.New("want host:port")
+		}
+		c.PprofAddr = v
+		return nil
+	}},
 	{"REDIS_URL", "redis-url", "", "Redis for multi-instance fan-out (not supported by this build yet; must be empty)", unsupported},
 	{"SMTP_URL", "smtp-url", "", "SMTP server for email (not supported by this build yet; must be empty)", unsupported},
 }
