@@ -26,9 +26,19 @@ type apiError struct {
 
 // issue is one entry of a 422 detail list.
 type issue struct {
-	Loc  []any  `json:"loc"`
-	Msg  string `json:"msg"`
-	Type string `json:"type"`
+	Loc  []any          `json:"loc"`
+	Msg  string         `json:"msg"`
+	Type string         `json:"type"`
+	Ctx  map[string]any `json:"ctx,omitempty"`
+}
+
+// jsonErrorText is the parser's complaint without huma's wrapping.
+func jsonErrorText(err error) string {
+	var d *huma.ErrorDetail
+	if errors.As(err, &d) {
+		return d.Message
+	}
+	return err.Error()
 }
 
 func (e *apiError) Error() string {
@@ -122,17 +132,46 @@ func convert(ctx huma.Context, logger func(huma.Context) *slog.Logger, status in
 		return fromDomain(l, errors.Join(errs...))
 	}
 	switch status {
-	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+	case http.StatusBadRequest:
+		// huma answers 400 when the body is missing or is not JSON.
+		if strings.Contains(msg, "body is required") {
+			return missingBody(ctx)
+		}
+		var ctx map[string]any
+		if len(errs) > 0 {
+			ctx = map[string]any{"error": jsonErrorText(errs[0])}
+		}
+		return invalid(issue{Loc: []any{"body"}, Msg: "JSON decode error", Type: "json_invalid", Ctx: ctx})
+	case http.StatusUnprocessableEntity:
 		return validationError(msg, errs)
 	case http.StatusRequestEntityTooLarge:
 		return detail(status, "Request body too large (limit 1 MiB)")
 	case http.StatusUnsupportedMediaType:
-		return detail(status, "Unsupported Media Type: send application/json")
+		// FastAPI does not parse a body it was not told is JSON, and answers
+		// that it is not an object.
+		return invalid(issue{Loc: []any{"body"}, Msg: "Input should be a valid dictionary or object to extract fields from (send Content-Type: application/json)", Type: "model_attributes_type"})
 	}
 	if msg == "" {
 		msg = http.StatusText(status)
 	}
 	return detail(status, msg)
+}
+
+// missingBody answers an empty body as FastAPI does: a JSON body is
+// missing as a whole, an empty form lacks each of its required fields.
+func missingBody(ctx huma.Context) *apiError {
+	if ctx != nil && ctx.Operation() != nil && ctx.Operation().RequestBody != nil {
+		if form := ctx.Operation().RequestBody.Content["application/x-www-form-urlencoded"]; form != nil && form.Schema != nil {
+			var issues []issue
+			for _, f := range form.Schema.Required {
+				issues = append(issues, issue{Loc: []any{"body", f}, Msg: "Field required", Type: "missing"})
+			}
+			if len(issues) > 0 {
+				return invalid(issues...)
+			}
+		}
+	}
+	return invalid(issue{Loc: []any{"body"}, Msg: "Field required", Type: "missing"})
 }
 
 // validationError turns huma's validation details into FastAPI's list.
@@ -147,12 +186,7 @@ func validationError(msg string, errs []error) *apiError {
 		issues = append(issues, fromDetail(d))
 	}
 	if len(issues) == 0 {
-		switch {
-		case strings.Contains(msg, "body is required"):
-			issues = append(issues, issue{Loc: []any{"body"}, Msg: "Field required", Type: "missing"})
-		default:
-			issues = append(issues, issue{Loc: []any{"body"}, Msg: "JSON decode error", Type: "json_invalid"})
-		}
+		issues = append(issues, issue{Loc: []any{"body"}, Msg: msg, Type: "value_error"})
 	}
 	return invalid(issues...)
 }

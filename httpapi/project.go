@@ -99,15 +99,18 @@ func (s *Server) getProject(ctx context.Context, in *ProjectIDParam) (*projectDe
 type updateProjectInput struct {
 	ProjectIDParam
 	Body struct {
-		Name        *string        `json:"name,omitempty" maxLength:"200"`
-		Description nullableString `json:"description,omitzero" maxLength:"20000"`
-		_           struct{}       `additionalProperties:"true"`
+		Name        nonNull[string] `json:"name,omitzero" maxLength:"200"`
+		Description nullableString  `json:"description,omitzero" maxLength:"20000"`
+		_           struct{}        `additionalProperties:"true"`
 	}
 }
 
 func (s *Server) updateProject(ctx context.Context, in *updateProjectInput) (*projectOutput, error) {
+	if err := in.Body.Name.check("name", "Input should be a valid string", "string_type"); err != nil {
+		return nil, err
+	}
 	p, err := s.svc.UpdateProject(ctx, userFrom(ctx), in.ProjectID,
-		taskwire.ProjectPatch{Name: in.Body.Name, Description: in.Body.Description.option()})
+		taskwire.ProjectPatch{Name: in.Body.Name.ptr(), Description: in.Body.Description.option()})
 	if err != nil {
 		return nil, err
 	}

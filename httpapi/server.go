@@ -4,6 +4,7 @@ package httpapi
 
 import (
 	"context"
+	jsonv2 "encoding/json/v2"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -111,6 +112,11 @@ func apiConfig(version string) huma.Config {
 		"Drop-in compatible with the seed FastAPI service's REST and WebSocket API; " +
 		"the WebSocket protocol is described in /asyncapi.yaml."
 	cfg.CreateHooks = nil // no $schema links in response bodies
+	// Bodies are decoded with encoding/json/v2: member names match exactly
+	// (as FastAPI's do; v1 would let "TITLE" set title), duplicate names
+	// and invalid UTF-8 are refused.
+	strict := huma.Format{Marshal: huma.DefaultJSONFormat.Marshal, Unmarshal: func(data []byte, v any) error { return jsonv2.Unmarshal(data, v) }}
+	cfg.Formats = map[string]huma.Format{"application/json": strict, "json": strict}
 	cfg.OpenAPIPath = "/openapi"
 	cfg.DocsPath = ""
 	cfg.SchemasPath = ""

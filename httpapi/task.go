@@ -45,6 +45,8 @@ func (s *Server) listTasks(ctx context.Context, in *listTasksInput) (*tasksOutpu
 	return &tasksOutput{Link: link, Body: ts}, nil
 }
 
+const msgStatusEnum = "Input should be 'todo', 'in_progress' or 'done'"
+
 type taskOutput struct {
 	ETag string `header:"ETag" doc:"The task's version; send it in If-Match."`
 	Body taskwire.Task
@@ -56,19 +58,22 @@ type createTaskInput struct {
 	ProjectIDParam
 	IdempotencyHeader
 	Body struct {
-		Title       string          `json:"title" maxLength:"500"`
-		Description nullableString  `json:"description,omitzero" maxLength:"20000"`
-		Status      taskwire.Status `json:"status,omitempty" enum:"todo,in_progress,done" default:"todo"`
-		AssigneeID  nullableInt     `json:"assignee_id,omitzero" doc:"A member of the project."`
-		_           struct{}        `additionalProperties:"true"`
+		Title       string                   `json:"title" maxLength:"500"`
+		Description nullableString           `json:"description,omitzero" maxLength:"20000"`
+		Status      nonNull[taskwire.Status] `json:"status,omitzero" enum:"todo,in_progress,done" doc:"Defaults to todo."`
+		AssigneeID  nullableInt              `json:"assignee_id,omitzero" doc:"A member of the project."`
+		_           struct{}                 `additionalProperties:"true"`
 	}
 }
 
 func (s *Server) createTask(ctx context.Context, in *createTaskInput) (*taskOutput, error) {
 	b := in.Body
+	if err := b.Status.check("status", msgStatusEnum, "enum"); err != nil {
+		return nil, err
+	}
 	scope := "create_task:" + strconv.FormatInt(in.ProjectID, 10)
 	t, err := s.svc.CreateTask(ctx, userFrom(ctx), in.ProjectID, taskwire.NewTask{
-		Title: b.Title, Description: b.Description.ptr(), Status: b.Status, AssigneeID: b.AssigneeID.ptr(),
+		Title: b.Title, Description: b.Description.ptr(), Status: b.Status.Value, AssigneeID: b.AssigneeID.ptr(),
 	}, in.key(ctx, scope, b))
 	if err != nil {
 		return nil, err
@@ -121,7 +126,7 @@ func (s *Server) updateTask(ctx context.Context, in *updateTaskInput) (*taskOutp
 	if err := b.Title.check("title", "Input should be a valid string", "string_type"); err != nil {
 		return nil, err
 	}
-	if err := b.Status.check("status", "Input should be 'todo', 'in_progress' or 'done'", "enum"); err != nil {
+	if err := b.Status.check("status", msgStatusEnum, "enum"); err != nil {
 		return nil, err
 	}
 	t, err := s.svc.UpdateTask(ctx, userFrom(ctx), in.TaskID, taskwire.TaskPatch{
