@@ -73,11 +73,7 @@ func (s *Service) CheckMember(ctx context.Context, actor User, projectID int64) 
 // Returns NotFound if the project does not exist; Forbidden if the user is
 // not a member.
 func member(ctx context.Context, r Reader, projectID, userID int64) (Project, error) {
-	p, err := r.Project(ctx, projectID)
-	if err != nil {
-		return Project{}, err
-	}
-	ok, err := r.IsMember(ctx, projectID, userID)
+	p, ok, err := r.ProjectMembership(ctx, projectID, userID)
 	if err != nil {
 		return Project{}, err
 	}

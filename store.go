@@ -24,6 +24,9 @@ type Reader interface {
 	ProjectsOf(ctx context.Context, userID int64, page Page) ([]Project, error)
 	Members(ctx context.Context, projectID int64) ([]Member, error)
 	IsMember(ctx context.Context, projectID, userID int64) (bool, error)
+	// ProjectMembership returns a project and whether the user is one of its
+	// members, in one read. Returns NotFound for the project.
+	ProjectMembership(ctx context.Context, projectID, userID int64) (Project, bool, error)
 
 	Task(ctx context.Context, id int64) (Task, error)
 	Tasks(ctx context.Context, projectID int64, filter TaskFilter, page Page) ([]Task, error)

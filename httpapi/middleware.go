@@ -251,7 +251,14 @@ func (s *Server) userForToken(ctx context.Context, token string) (taskwire.User,
 	if err != nil {
 		return taskwire.User{}, time.Time{}, bad
 	}
+	now := time.Now()
+	if u, ok := s.users.get(claims.UserID, now); ok {
+		return u, claims.ExpiresAt, nil
+	}
 	u, err := s.svc.User(ctx, claims.UserID)
+	if err == nil {
+		s.users.put(u, now)
+	}
 	if taskwire.ErrorKind(err) == taskwire.NotFound {
 		return taskwire.User{}, time.Time{}, bad
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -49,6 +50,7 @@ type Server struct {
 	metrics  *metrics
 	registry *prometheus.Registry
 
+	users       *userCache
 	signupLimit *auth.Limiter
 	loginLimit  *auth.Limiter
 
@@ -78,6 +80,7 @@ func New(logger *slog.Logger, svc *taskwire.Service, tokens *auth.Tokens, hub *r
 		cfg:         cfg,
 		metrics:     newMetrics(reg),
 		registry:    reg,
+		users:       newUserCache(30*time.Second, 100_000),
 		signupLimit: auth.NewLimiter(cfg.AuthRate),
 		loginLimit:  auth.NewLimiter(cfg.AuthRate),
 		mux:         http.NewServeMux(),

@@ -23,6 +23,19 @@ func (s reads) Project(ctx context.Context, id int64) (taskwire.Project, error) 
 	return p, notFound(err, taskwire.MsgProjectNotFound)
 }
 
+// ProjectMembership implements taskwire.Reader.
+func (s reads) ProjectMembership(ctx context.Context, projectID, userID int64) (taskwire.Project, bool, error) {
+	var p taskwire.Project
+	var desc sql.NullString
+	var member bool
+	err := s.row(ctx, "SELECT "+projectColumns+`,
+		EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = ?)
+		FROM projects p WHERE p.id = ?`, userID, projectID).
+		Scan(&p.ID, &p.Name, &desc, &p.OwnerID, &p.LastSeq, nullTime{&p.CreatedAt}, &member)
+	p.Description = strPtr(desc)
+	return p, member, notFound(err, taskwire.MsgProjectNotFound)
+}
+
 // ProjectsOf implements taskwire.Reader: the projects the user owns or is a
 // member of, by id.
 func (s reads) ProjectsOf(ctx context.Context, userID int64, page taskwire.Page) ([]taskwire.Project, error) {

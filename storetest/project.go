@@ -190,6 +190,21 @@ func testMembers(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 					t.Fatalf("IsMember(%d, %d) = %v, want %v", tc.projectID, tc.user.ID, got, tc.want)
 				}
 			})
+			t.Run("ProjectMembership/"+tc.name, func(t *testing.T) {
+				gotP, got, err := s.ProjectMembership(t.Context(), tc.projectID, tc.user.ID)
+				if tc.name == "NoSuchProject" {
+					if taskwire.ErrorKind(err) != taskwire.NotFound || err.Error() != taskwire.MsgProjectNotFound {
+						t.Fatalf("ProjectMembership(no project) err = %v, want NotFound %q", err, taskwire.MsgProjectNotFound)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != tc.want || gotP.ID != tc.projectID {
+					t.Fatalf("ProjectMembership(%d, %d) = project %d, %v; want project %d, %v", tc.projectID, tc.user.ID, gotP.ID, got, tc.projectID, tc.want)
+				}
+			})
 		}
 	})
 
