@@ -26,7 +26,7 @@ import (
 // env is a whole Taskwire server over a real SQLite file, served by
 // httptest over a real socket.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	URL    string
 	db     *sqlstore.DB
@@ -60,7 +60,7 @@ func withConfig(f func(*httpapi.Config)) envOption {
 	return func(s *envSettings) { f(&s.cfg) }
 }
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.Open(ctx, sqlstore.Target{Dialect: "sqlite", Path: filepath.Join(t.TempDir(), "taskwire.db")}, sqlstore.Options{})
@@ -113,7 +113,7 @@ type response struct {
 }
 
 // JSON decodes the body into v.
-func (r response) JSON(t *testing.T, v any) {
+func (r response) JSON(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.Body, err)

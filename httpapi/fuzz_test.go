@@ -1,34 +1,26 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/auth"
 	"github.com/taskwire/taskwire/httpapi"
-	"github.com/taskwire/taskwire/realtime"
-	"github.com/taskwire/taskwire/sqlstore"
 )
 
 // The fuzz targets send fuzzed bytes to one decoder each, over the real
 // server, and assert that the answer is never a 5xx and is always JSON:
 // {"detail": ...} for an error, the route's success shape otherwise.
 
-// fuzzEnv is a whole server for a fuzz target, built once per target (newEnv
-// needs a *testing.T, which a target only has inside f.Fuzz). It mirrors
-// newEnv, with auth rate limits high enough never to trigger.
+// fuzzEnv is a whole server for a fuzz target, built once per target, with
+// auth rate limits high enough never to trigger.
 type fuzzEnv struct {
 	URL    string
 	tokens *auth.Tokens
@@ -40,40 +32,8 @@ type fuzzEnv struct {
 
 func newFuzzEnv(f *testing.F) *fuzzEnv {
 	f.Helper()
-	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, sqlstore.Target{Dialect: "sqlite", Path: filepath.Join(f.TempDir(), "taskwire.db")}, sqlstore.Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	if err := db.Migrate(ctx); err != nil {
-		f.Fatal(err)
-	}
-	tokens, err := auth.NewTokens(testSecret, time.Hour)
-	if err != nil {
-		f.Fatal(err)
-	}
-	hasher, _ := auth.NewBcrypt(4)
-	broker := realtime.NewMemoryBroker()
-	svc := taskwire.NewService(db, broker, hasher, taskwire.Options{})
-	logger := slog.New(slog.DiscardHandler)
-	hub := realtime.NewHub(logger, svc, broker, realtime.Options{})
-	hubCtx, stopHub := context.WithCancel(ctx)
-	hubDone := make(chan struct{})
-	go func() { defer close(hubDone); hub.Run(hubCtx) }()
-	cfg := httpapi.Config{Version: taskwire.APIVersion, AuthRate: auth.Rate{N: 1 << 30, Period: time.Minute}, AsyncAPI: taskwire.AsyncAPI}
-	api := httpapi.New(logger, svc, tokens, hub, map[string]httpapi.ReadyCheck{"database": db.Ping}, prometheus.NewRegistry(), cfg)
-	srv := httptest.NewServer(api.Handler())
-	f.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		_ = hub.Shutdown(sctx)
-		srv.Close()
-		stopHub()
-		<-hubDone
-		db.Close()
-	})
-
-	fe := &fuzzEnv{URL: srv.URL, tokens: tokens}
+	e := newEnv(f, withConfig(func(c *httpapi.Config) { c.AuthRate = auth.Rate{N: 1 << 30, Period: time.Minute} }))
+	fe := &fuzzEnv{URL: e.URL, tokens: e.tokens}
 	fe.aliceID, fe.alice = fe.user(f, "alice")
 	fe.bobID, fe.bob = fe.user(f, "bob")
 	fe.carolID, fe.carol = fe.user(f, "carol")
