@@ -60,6 +60,12 @@ func (s *Service) LastSeq(ctx context.Context, projectID int64) (int64, error) {
 	return p.LastSeq, err
 }
 
+// LastSeqs returns the newest seq of each existing project among ids, for
+// the realtime layer's reconciler (a missing id is a deleted project).
+func (s *Service) LastSeqs(ctx context.Context, ids []int64) (map[int64]int64, error) {
+	return s.store.LastSeqs(ctx, ids)
+}
+
 // Replay returns up to limit events of a project after since, for the
 // realtime layer: no caller check. Returns a *GoneError when since is older
 // than the retained log. A deleted project's remaining events are returned

@@ -22,6 +22,8 @@ type Reader interface {
 
 	Project(ctx context.Context, id int64) (Project, error)
 	ProjectsOf(ctx context.Context, userID int64, page Page) ([]Project, error)
+	// LastSeqs returns the last_seq of each existing project among ids.
+	LastSeqs(ctx context.Context, ids []int64) (map[int64]int64, error)
 	Members(ctx context.Context, projectID int64) ([]Member, error)
 	IsMember(ctx context.Context, projectID, userID int64) (bool, error)
 	// ProjectMembership returns a project and whether the user is one of its

@@ -39,6 +39,7 @@ type env struct {
 type envSettings struct {
 	cfg    httpapi.Config
 	hub    realtime.Options
+	svc    taskwire.Options
 	broker realtime.Broker
 }
 
@@ -54,6 +55,10 @@ func withBroker(b interface {
 
 func withHubOptions(o realtime.Options) envOption {
 	return func(s *envSettings) { s.hub = o }
+}
+
+func withServiceOptions(o taskwire.Options) envOption {
+	return func(s *envSettings) { s.svc = o }
 }
 
 func withConfig(f func(*httpapi.Config)) envOption {
@@ -84,7 +89,7 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	cfg := set.cfg
 	pub := set.broker.(taskwire.Publisher)
-	svc := taskwire.NewService(db, pub, hasher, taskwire.Options{})
+	svc := taskwire.NewService(db, pub, hasher, set.svc)
 	logger := slog.New(slog.DiscardHandler)
 	hub := realtime.NewHub(logger, svc, set.broker, set.hub)
 	hubCtx, stopHub := context.WithCancel(ctx)

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/taskwire/taskwire"
+	"github.com/taskwire/taskwire/realtime"
 )
 
 type listEventsInput struct {
@@ -34,4 +35,15 @@ func (s *Server) listEvents(ctx context.Context, in *listEventsInput) (*eventsOu
 		out.Link = nextLink(requestFrom(ctx), "since", strconv.FormatInt(last, 10))
 	}
 	return out, nil
+}
+
+type presenceOutput struct {
+	Body []realtime.PresenceEntry
+}
+
+func (s *Server) presence(ctx context.Context, in *ProjectIDParam) (*presenceOutput, error) {
+	if _, err := s.svc.CheckMember(ctx, userFrom(ctx), in.ProjectID); err != nil {
+		return nil, err
+	}
+	return &presenceOutput{Body: s.hub.Presence(in.ProjectID)}, nil
 }

@@ -144,6 +144,15 @@ func (s *Server) routes() {
 		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusGone, http.StatusUnprocessableEntity},
 	}, s.listEvents)
 
+	huma.Register(api, huma.Operation{
+		OperationID: "get_presence_api_v1_projects__project_id__presence_get", Method: http.MethodGet,
+		Path: "/api/v1/projects/{project_id}/presence", Summary: "Who is connected", Tags: []string{"realtime"},
+		Description: "Members with an open socket in the project's room now, with how many sockets each. " +
+			"The room also receives presence_joined / presence_left when a member's first socket opens or last one closes.",
+		Security: secured,
+		Errors:   []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}, s.presence)
+
 	// Operations.
 	huma.Register(api, huma.Operation{
 		OperationID: "healthz", Method: http.MethodGet, Path: "/healthz",

@@ -42,7 +42,7 @@ func (s *Server) projectSocket(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fromDomain(logger, err))
 		return
 	}
-	req := realtime.JoinRequest{ProjectID: projectID, UserID: user.ID, Expires: expires}
+	req := realtime.JoinRequest{ProjectID: projectID, UserID: user.ID, Username: user.Username, Expires: expires}
 	if raw, ok := q["since"]; ok {
 		since, err := strconv.ParseInt(strings.TrimSpace(raw[0]), 10, 64)
 		switch {

@@ -30,7 +30,19 @@ func (e *env) dial(ctx context.Context, projectID int64, token, extra string) (*
 	return websocket.Dial(ctx, u, nil)
 }
 
+// read returns the next event of the log, skipping presence messages.
 func read(t *testing.T, ctx context.Context, ws *websocket.Conn) wsEvent {
+	t.Helper()
+	for {
+		ev := readAny(t, ctx, ws)
+		if !strings.HasPrefix(ev.Event, "presence_") {
+			return ev
+		}
+	}
+}
+
+// readAny returns the next message, whatever it is.
+func readAny(t *testing.T, ctx context.Context, ws *websocket.Conn) wsEvent {
 	t.Helper()
 	_, msg, err := ws.Read(ctx)
 	if err != nil {

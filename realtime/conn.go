@@ -18,9 +18,11 @@ type closeCode = websocket.StatusCode
 // conn is one client socket in a room. Its writer pulls frames from the
 // room after cursor; its reader discards client text and notices closes.
 type conn struct {
-	room   *room
-	ws     *websocket.Conn
-	userID int64
+	room     *room
+	ws       *websocket.Conn
+	userID   int64
+	username string
+	eph      [][]byte // presence messages to send; guarded by room.mu
 
 	cursor    atomic.Int64 // seq of the last event sent
 	replaying atomic.Bool  // reading old events from the log, exempt from queue limits
@@ -44,6 +46,7 @@ func (c *conn) stop(code closeCode, reason string, flush bool) {
 type JoinRequest struct {
 	ProjectID int64
 	UserID    int64
+	Username  string
 	// Since, when set, asks for every event after it before live ones.
 	Since *int64
 	// Expires is when the caller's token expires; the socket closes then
@@ -67,7 +70,7 @@ func (h *Hub) Join(ctx context.Context, ws *websocket.Conn, req JoinRequest) err
 	}
 	defer h.release(r)
 	ws.SetReadLimit(h.opts.ReadLimit)
-	c := &conn{room: r, ws: ws, userID: req.UserID, stopped: make(chan struct{})}
+	c := &conn{room: r, ws: ws, userID: req.UserID, username: req.Username, stopped: make(chan struct{})}
 	if req.Since != nil {
 		c.cursor.Store(*req.Since)
 		c.replaying.Store(true)
@@ -139,7 +142,12 @@ func (c *conn) writeLoop(ctx context.Context, expires time.Time) error {
 			}
 		default:
 		}
-		frames, wait, replay := c.room.next(c.cursor.Load(), cap(buf), buf)
+		eph, frames, wait, replay := c.room.next(c, cap(buf), buf)
+		for _, msg := range eph {
+			if err := c.write(ctx, msg); err != nil {
+				return errGone
+			}
+		}
 		if replay {
 			if err := c.replay(ctx); err != nil {
 				return err
@@ -157,7 +165,7 @@ func (c *conn) writeLoop(ctx context.Context, expires time.Time) error {
 				return nil
 			}
 		}
-		if len(frames) > 0 {
+		if len(frames) > 0 || len(eph) > 0 {
 			continue
 		}
 		// Caught up: a flushing stop may close now.
@@ -202,7 +210,7 @@ func (c *conn) replay(ctx context.Context) error {
 	var gone *taskwire.GoneError
 	if errors.As(err, &gone) {
 		head := r.headSeq()
-		msg := []byte(`{"event":"resync_required","seq":` + strconv.FormatInt(head, 10) + `}`)
+		msg := []byte(`{"event":"` + TypeResyncRequired + `","seq":` + strconv.FormatInt(head, 10) + `}`)
 		if err := c.write(ctx, msg); err != nil {
 			return errGone
 		}

@@ -18,6 +18,8 @@ import (
 type Source interface {
 	// LastSeq returns the project's newest seq. Returns NotFound.
 	LastSeq(ctx context.Context, projectID int64) (int64, error)
+	// LastSeqs returns the newest seq of each existing project among ids.
+	LastSeqs(ctx context.Context, ids []int64) (map[int64]int64, error)
 	// Replay returns up to limit events after since, oldest first; a
 	// *taskwire.GoneError when since is older than the retained log.
 	Replay(ctx context.Context, projectID, since int64, limit int) ([]taskwire.Event, error)
@@ -36,6 +38,10 @@ type Options struct {
 	PongTimeout  time.Duration
 	// ReadLimit is the largest client frame accepted [4 KiB].
 	ReadLimit int64
+	// ReconcileInterval is how often every active room's last delivered
+	// seq is compared with the log, so that an event whose publish was lost
+	// is still delivered [1s].
+	ReconcileInterval time.Duration
 }
 
 func (o *Options) defaults() {
@@ -56,6 +62,9 @@ func (o *Options) defaults() {
 	}
 	if o.ReadLimit <= 0 {
 		o.ReadLimit = 4 << 10
+	}
+	if o.ReconcileInterval <= 0 {
+		o.ReconcileInterval = time.Second
 	}
 }
 
@@ -88,9 +97,62 @@ func NewHub(logger *slog.Logger, source Source, broker Broker, opts Options) *Hu
 	return &Hub{logger: logger, source: source, broker: broker, opts: opts, rooms: map[int64]*room{}}
 }
 
-// Run delivers broker events to rooms until ctx ends.
+// Run delivers broker events to rooms, and reconciles the rooms with the
+// log every ReconcileInterval, until ctx ends.
 func (h *Hub) Run(ctx context.Context) error {
-	return h.broker.Run(ctx, h.dispatch)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		h.reconcileLoop(ctx)
+	}()
+	err := h.broker.Run(ctx, h.dispatch)
+	<-done
+	return err
+}
+
+func (h *Hub) reconcileLoop(ctx context.Context) {
+	t := time.NewTicker(h.opts.ReconcileInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := h.reconcile(ctx); err != nil && ctx.Err() == nil {
+			h.logger.Error("realtime: reconcile failed", "err", err)
+		}
+	}
+}
+
+// reconcile reads the newest seq of every active room's project in one
+// query and has each room that is behind fetch what it missed. A room whose
+// project is gone fetches too: its last event (project_deleted) may be the
+// one it missed.
+func (h *Hub) reconcile(ctx context.Context) error {
+	h.mu.Lock()
+	rooms := make([]*room, 0, len(h.rooms))
+	ids := make([]int64, 0, len(h.rooms))
+	for id, r := range h.rooms {
+		rooms = append(rooms, r)
+		ids = append(ids, id)
+	}
+	h.mu.Unlock()
+	if len(rooms) == 0 {
+		return nil
+	}
+	last, err := h.source.LastSeqs(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, r := range rooms {
+		seq, ok := last[r.id]
+		if !ok {
+			seq = -1 // deleted: look for anything after head
+		}
+		r.catchUp(seq)
+	}
+	return nil
 }
 
 func (h *Hub) dispatch(e taskwire.Event) {

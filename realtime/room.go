@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sync"
 	"time"
 
@@ -37,8 +38,11 @@ type room struct {
 	ring    []frame    // recent frames; seq s lives at ring[s % len(ring)]
 	notify  chan struct{}
 	pending map[int64]taskwire.Event // events ahead of head, waiting for the gap to fill
+	want    int64                    // the log is known to reach this seq; repair until head does
+	probe   bool                     // repair once even without a known target (project deleted)
 	filling bool                     // a gap repair is running
 	conns   map[*conn]struct{}
+	present map[int64]*presence // users with an open socket here
 }
 
 func newRoom(h *Hub, id int64) *room {
@@ -49,6 +53,7 @@ func newRoom(h *Hub, id int64) *room {
 		notify:  make(chan struct{}),
 		pending: map[int64]taskwire.Event{},
 		conns:   map[*conn]struct{}{},
+		present: map[int64]*presence{},
 	}
 }
 
@@ -96,6 +101,32 @@ func (r *room) offer(e taskwire.Event) {
 	r.advance()
 }
 
+// catchUp is the reconciler's report that the log reaches last (-1: the
+// project is gone, so its final events may be missing). A room that is
+// behind repairs from the log.
+func (r *room) catchUp(last int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.ready {
+		return
+	}
+	switch {
+	case last < 0:
+		r.probe = true
+	case last > r.head:
+		r.want = max(r.want, last)
+	default:
+		return
+	}
+	r.repair()
+}
+
+// behind reports whether the room knows of events it has not appended.
+// r.mu must be held.
+func (r *room) behind() bool {
+	return len(r.pending) > 0 || r.want > r.head || r.probe
+}
+
 // advance appends pending events that are now in order and starts a repair
 // if a gap remains. r.mu must be held.
 func (r *room) advance() {
@@ -112,18 +143,20 @@ func (r *room) advance() {
 			delete(r.pending, seq)
 		}
 	}
-	if len(r.pending) > 0 {
+	if r.behind() {
 		r.repair()
 	}
 }
 
-// repair reads the events between head and the oldest pending one from the
-// log, unless a repair is already running. r.mu must be held.
+// repair reads the events after head from the log, unless a repair is
+// already running; advance starts another while the room is still behind.
+// r.mu must be held.
 func (r *room) repair() {
-	if r.filling {
+	if r.filling || !r.behind() {
 		return
 	}
 	r.filling = true
+	r.probe = false
 	from := r.head
 	go func() {
 		backoff := 10 * time.Millisecond
@@ -131,12 +164,33 @@ func (r *room) repair() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			events, err := r.hub.source.Replay(ctx, r.id, from, 1000)
 			cancel()
+			var gone *taskwire.GoneError
+			if errors.As(err, &gone) {
+				// The room fell behind the retained log (it would take a very
+				// long outage): its sockets cannot be given what they missed,
+				// so they are told to resume, which answers resync_required.
+				r.mu.Lock()
+				r.hub.logger.Error("realtime: room fell behind the retained log", "project_id", r.id, "head", r.head, "oldest", gone.OldestSeq)
+				for c := range r.conns {
+					c.stop(CloseTooSlow, "missed events are no longer retained; reconnect with since", false)
+				}
+				r.head = max(r.head, gone.OldestSeq-1)
+				r.filling = false
+				r.advance()
+				r.mu.Unlock()
+				return
+			}
 			if err == nil {
 				r.mu.Lock()
 				for _, e := range events {
 					if e.Seq == r.head+1 {
 						r.append(e)
 					}
+				}
+				if len(events) == 0 {
+					// The log has nothing after head: drop a target it cannot
+					// reach until the next reconcile says otherwise.
+					r.want = r.head
 				}
 				r.filling = false
 				r.advance()
@@ -156,8 +210,7 @@ func (r *room) append(e taskwire.Event) {
 	r.bytes += int64(len(data))
 	r.head = e.Seq
 	r.ring[e.Seq%int64(len(r.ring))] = frame{seq: e.Seq, data: data, revoke: revokes(e), end: r.bytes}
-	close(r.notify)
-	r.notify = make(chan struct{})
+	r.wake()
 	r.enforceQueues()
 }
 
@@ -189,23 +242,32 @@ func (r *room) oldest() int64 {
 	return max(r.base, r.head-int64(len(r.ring))+1)
 }
 
-// next returns up to n frames after cursor. When the cursor is older than
-// the ring it returns replay=true; when it is caught up, a channel closed
-// on the next append.
-func (r *room) next(cursor int64, n int, buf []frame) (frames []frame, wait <-chan struct{}, replay bool) {
+// next returns the connection's pending ephemeral messages and up to n
+// frames after its cursor. When the cursor is older than the ring it returns
+// replay=true; when it is caught up, a channel closed on the next append or
+// ephemeral message.
+func (r *room) next(c *conn, n int, buf []frame) (eph [][]byte, frames []frame, wait <-chan struct{}, replay bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	eph, c.eph = c.eph, nil
+	cursor := c.cursor.Load()
 	if cursor >= r.head {
-		return buf[:0], r.notify, false
+		return eph, buf[:0], r.notify, false
 	}
 	if cursor < r.oldest() {
-		return buf[:0], nil, true
+		return eph, buf[:0], nil, true
 	}
 	frames = buf[:0]
 	for s := cursor + 1; s <= r.head && len(frames) < n; s++ {
 		frames = append(frames, r.ring[s%int64(len(r.ring))])
 	}
-	return frames, nil, false
+	return eph, frames, nil, false
+}
+
+// wake tells every waiting connection to look again. r.mu must be held.
+func (r *room) wake() {
+	close(r.notify)
+	r.notify = make(chan struct{})
 }
 
 func (r *room) headSeq() int64 {
@@ -214,16 +276,53 @@ func (r *room) headSeq() int64 {
 	return r.head
 }
 
+// add puts c in the room; its user's first socket announces presence.
 func (r *room) add(c *conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.conns[c] = struct{}{}
+	p := r.present[c.userID]
+	if p == nil {
+		p = &presence{username: c.username}
+		r.present[c.userID] = p
+	}
+	p.conns++
+	if p.conns == 1 {
+		// Everyone else hears of it; the new socket itself is sent nothing
+		// on connect, as the seed's clients expect.
+		r.ephemeral(presenceMessage(TypePresenceJoined, r.id, c.userID, c.username), c)
+	}
 }
 
+// remove takes c out of the room; its user's last socket announces leaving.
 func (r *room) remove(c *conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.conns, c)
+	if p := r.present[c.userID]; p != nil {
+		p.conns--
+		if p.conns == 0 {
+			delete(r.present, c.userID)
+			r.ephemeral(presenceMessage(TypePresenceLeft, r.id, c.userID, c.username), nil)
+		}
+	}
+}
+
+// ephemeral queues a message that is not part of the log (presence) for
+// every connection but except. A connection with too many queued is too
+// slow: it is closed like one that falls behind the log. r.mu must be held.
+func (r *room) ephemeral(msg []byte, except *conn) {
+	for c := range r.conns {
+		if c == except {
+			continue
+		}
+		if len(c.eph) >= maxEphemeral {
+			c.stop(CloseTooSlow, "client too slow; reconnect with since", false)
+			continue
+		}
+		c.eph = append(c.eph, msg)
+	}
+	r.wake()
 }
 
 // closeAll stops every connection of the room.

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"slices"
+	"strings"
 
 	"github.com/taskwire/taskwire"
 )
@@ -34,6 +36,38 @@ func (s reads) ProjectMembership(ctx context.Context, projectID, userID int64) (
 		Scan(&p.ID, &p.Name, &desc, &p.OwnerID, &p.LastSeq, nullTime{&p.CreatedAt}, &member)
 	p.Description = strPtr(desc)
 	return p, member, notFound(err, taskwire.MsgProjectNotFound)
+}
+
+// LastSeqs implements taskwire.Reader, in chunks that stay under SQLite's
+// limit on bound parameters.
+func (s reads) LastSeqs(ctx context.Context, ids []int64) (map[int64]int64, error) {
+	out := make(map[int64]int64, len(ids))
+	for chunk := range slices.Chunk(ids, 500) {
+		q := "SELECT id, last_seq FROM projects WHERE id IN (?" + strings.Repeat(", ?", len(chunk)-1) + ")"
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := s.query(ctx, q, args...)
+		if err != nil {
+			return nil, dbErr(err)
+		}
+		for rows.Next() {
+			var id, seq int64
+			if err := rows.Scan(&id, &seq); err != nil {
+				rows.Close()
+				return nil, dbErr(err)
+			}
+			out[id] = seq
+		}
+		if err := rows.Close(); err != nil {
+			return nil, dbErr(err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, dbErr(err)
+		}
+	}
+	return out, nil
 }
 
 // ProjectsOf implements taskwire.Reader: the projects the user owns or is a

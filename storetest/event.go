@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -44,6 +45,33 @@ func testEvents(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 					t.Errorf("LastSeq = %d, want %d", p.LastSeq, c.last)
 				}
 			})
+		}
+	})
+
+	t.Run("LastSeqs", func(t *testing.T) {
+		s := newStore(t)
+		alice := createUser(t, s, "alice")
+		p1, p2, p3 := createProject(t, s, alice, "p1"), createProject(t, s, alice, "p2"), createProject(t, s, alice, "p3")
+		for i := range 3 {
+			appendEvent(t, s, p1.ID, alice.ID, at(time.Duration(i)*time.Second), i)
+		}
+		appendEvent(t, s, p2.ID, alice.ID, at(0), 0)
+		update(t, s, func(tx taskwire.Tx) error { return tx.DeleteProject(t.Context(), p3.ID) })
+		// More ids than one chunk of bound parameters, most of them unknown.
+		ids := []int64{p1.ID, p2.ID, p3.ID}
+		for i := range int64(1200) {
+			ids = append(ids, p3.ID+1000+i)
+		}
+		got, err := s.LastSeqs(t.Context(), ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[int64]int64{p1.ID: 3, p2.ID: 1}
+		if !maps.Equal(got, want) {
+			t.Fatalf("LastSeqs = %v, want %v (deleted and unknown projects absent)", got, want)
+		}
+		if got, err := s.LastSeqs(t.Context(), nil); err != nil || len(got) != 0 {
+			t.Fatalf("LastSeqs(nil) = %v, %v; want empty", got, err)
 		}
 	})
 

@@ -37,6 +37,7 @@ type config struct {
 	WSPongTimeout   time.Duration
 	WSWriteTimeout  time.Duration
 	PprofAddr       string
+	WSReconcile     time.Duration
 }
 
 // setting is one configuration entry: its variable, flag, default and
@@ -152,6 +153,7 @@ var settings = []setting{
 	{"WS_PING_INTERVAL", "ws-ping-interval", "25s", "WebSocket ping interval", durationSetting(func(c *config) *time.Duration { return &c.WSPingInterval })},
 	{"WS_PONG_TIMEOUT", "ws-pong-timeout", "10s", "time a client has to answer a ping", durationSetting(func(c *config) *time.Duration { return &c.WSPongTimeout })},
 	{"WS_WRITE_TIMEOUT", "ws-write-timeout", "10s", "time one write to a socket may take", durationSetting(func(c *config) *time.Duration { return &c.WSWriteTimeout })},
+	{"WS_RECONCILE_INTERVAL", "ws-reconcile-interval", "1s", "how often each active room is compared with the event log, to deliver events whose publish was lost", durationSetting(func(c *config) *time.Duration { return &c.WSReconcile })},
 	{"PPROF_ADDR", "pprof-addr", "", "serve net/http/pprof on this address (such as 127.0.0.1:6060); empty: off", func(c *config, v string) error {
 		if v != "" && !strings.Contains(v, ":") {
 			return errors.New("want host:port")

@@ -169,6 +169,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	hub := realtime.NewHub(logger, svc, broker, realtime.Options{
 		QueueMessages: cfg.WSQueueMessages, QueueBytes: cfg.WSQueueBytes,
 		PingInterval: cfg.WSPingInterval, PongTimeout: cfg.WSPongTimeout, WriteTimeout: cfg.WSWriteTimeout,
+		ReconcileInterval: cfg.WSReconcile,
 	})
 
 	reg := prometheus.NewRegistry()
