@@ -1,12 +1,13 @@
 package httpapi
 
 import (
+	"bytes"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
-	"github.com/coder/websocket"
+	"github.com/gobwas/ws"
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/realtime"
 )
@@ -55,30 +56,38 @@ func (s *Server) projectSocket(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Since = &since
 	}
-	ws, err := websocket.Accept(w, r, s.acceptOptions())
-	if err != nil {
-		return // Accept has answered the client
+	if !s.originAllowed(r) {
+		writeError(w, forbidden)
+		return
 	}
-	if err := s.hub.Join(ctx, ws, req); err != nil {
+	nc, rw, _, err := ws.HTTPUpgrader{Timeout: 10 * time.Second}.Upgrade(r, w)
+	if err != nil {
+		if nc != nil {
+			nc.Close() // the upgrader has answered the client
+		}
+		return
+	}
+	if n := rw.Reader.Buffered(); n > 0 {
+		early, _ := rw.Reader.Peek(n)
+		req.Buffered = bytes.Clone(early)
+	}
+	if err := s.hub.Join(ctx, nc, req); err != nil {
 		logger.Warn("socket join failed", "project_id", projectID, "err", err)
 	}
 }
 
-// acceptOptions applies CORS_ORIGINS to WebSocket handshakes from browsers.
-func (s *Server) acceptOptions() *websocket.AcceptOptions {
-	opts := &websocket.AcceptOptions{}
-	if len(s.cfg.CORSOrigins) == 0 {
-		opts.InsecureSkipVerify = true
-		return opts
+// originAllowed applies CORS_ORIGINS to WebSocket handshakes from
+// browsers; clients that send no Origin (servers, scripts) are not
+// browsers and pass.
+func (s *Server) originAllowed(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || len(s.cfg.CORSOrigins) == 0 {
+		return true
 	}
 	for _, o := range s.cfg.CORSOrigins {
-		if o == "*" {
-			opts.InsecureSkipVerify = true
-			return opts
-		}
-		if u, err := url.Parse(o); err == nil && u.Host != "" {
-			opts.OriginPatterns = append(opts.OriginPatterns, u.Host)
+		if o == "*" || strings.TrimSuffix(o, "/") == origin {
+			return true
 		}
 	}
-	return opts
+	return false
 }

@@ -7,10 +7,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/taskwire/taskwire"
 )
 
@@ -38,6 +38,9 @@ type Options struct {
 	PongTimeout  time.Duration
 	// ReadLimit is the largest client frame accepted [4 KiB].
 	ReadLimit int64
+	// WriteConcurrency is how many socket writes may run at once
+	// [4×GOMAXPROCS].
+	WriteConcurrency int
 	// ReconcileInterval is how often every active room's last delivered
 	// seq is compared with the log, so that an event whose publish was lost
 	// is still delivered [1s].
@@ -66,16 +69,24 @@ func (o *Options) defaults() {
 	if o.ReconcileInterval <= 0 {
 		o.ReconcileInterval = time.Second
 	}
+	if o.WriteConcurrency <= 0 {
+		o.WriteConcurrency = 4 * runtime.GOMAXPROCS(0)
+	}
 }
 
 // Close codes sent to clients; asyncapi.yaml documents what a client should
-// do for each.
+// do for each. They are untyped so that any WebSocket library's status type
+// compares with them.
 const (
-	CloseGoingAway     = websocket.StatusGoingAway       // 1001: server shutting down; reconnect with since
-	ClosePolicy        = websocket.StatusPolicyViolation // 1008: protocol violation
-	CloseTokenExpired  = websocket.StatusCode(4401)      // reconnect with a new token
-	CloseAccessRevoked = websocket.StatusCode(4403)      // removed or project deleted; do not reconnect
-	CloseTooSlow       = websocket.StatusCode(4408)      // fell behind; reconnect with since
+	CloseNormal        = 1000 // the client closed
+	CloseGoingAway     = 1001 // server shutting down; reconnect with since
+	CloseProtocol      = 1002 // malformed frames
+	ClosePolicy        = 1008 // protocol violation (a binary message)
+	CloseTooBig        = 1009 // a message over ReadLimit
+	CloseInternal      = 1011 // server error (a failed replay); reconnect with since
+	CloseTokenExpired  = 4401 // reconnect with a new token
+	CloseAccessRevoked = 4403 // removed or project deleted; do not reconnect
+	CloseTooSlow       = 4408 // fell behind; reconnect with since
 )
 
 // Hub owns the rooms and every connection in them.
@@ -84,6 +95,8 @@ type Hub struct {
 	source Source
 	broker Broker
 	opts   Options
+
+	writeSlots chan struct{} // one value per socket write under way; see conn.writeLocked
 
 	mu      sync.Mutex // guards rooms, closing and conns
 	rooms   map[int64]*room
@@ -94,7 +107,8 @@ type Hub struct {
 // NewHub returns a hub fed by broker and repairing gaps from source.
 func NewHub(logger *slog.Logger, source Source, broker Broker, opts Options) *Hub {
 	opts.defaults()
-	return &Hub{logger: logger, source: source, broker: broker, opts: opts, rooms: map[int64]*room{}}
+	return &Hub{logger: logger, source: source, broker: broker, opts: opts, rooms: map[int64]*room{},
+		writeSlots: make(chan struct{}, opts.WriteConcurrency)}
 }
 
 // Run delivers broker events to rooms, and reconciles the rooms with the

@@ -53,7 +53,7 @@ func (h *Hub) Presence(projectID int64) []PresenceEntry {
 	return out
 }
 
-// presenceMessage renders
+// presenceMessage encodes as a text frame
 // {"event":"presence_joined","data":{"user_id":1,"username":"ada"},"project_id":7,"ts":"..."}.
 func presenceMessage(typ string, projectID, userID int64, username string) []byte {
 	b := make([]byte, 0, 128)
@@ -68,5 +68,5 @@ func presenceMessage(typ string, projectID, userID int64, username string) []byt
 	b = strconv.AppendInt(b, projectID, 10)
 	b = append(b, `,"ts":"`...)
 	b = time.Now().UTC().AppendFormat(b, time.RFC3339Nano)
-	return append(b, `"}`...)
+	return textFrame(append(b, `"}`...))
 }

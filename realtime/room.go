@@ -10,7 +10,8 @@ import (
 	"github.com/taskwire/taskwire"
 )
 
-// frame is one encoded event, shared by every connection of a room.
+// frame is one event encoded as a WebSocket text frame, shared by every
+// connection of a room.
 type frame struct {
 	seq  int64
 	data []byte
@@ -30,13 +31,15 @@ type room struct {
 
 	initMu sync.Mutex // serializes init's database read
 
-	mu      sync.Mutex // guards the fields below
-	ready   bool       // head has been read from the log
-	base    int64      // head when the room became ready; older frames are not in ring
-	head    int64      // the newest seq appended; every seq up to it was appended in order
-	bytes   int64      // cumulative size of appended frames
-	ring    []frame    // recent frames; seq s lives at ring[s % len(ring)]
-	notify  chan struct{}
+	// mu guards the fields below. Writers of many sockets read the ring at
+	// once, so reads share it; c.eph is only touched by c's own writer
+	// under the read lock, and by the room under the write lock.
+	mu      sync.RWMutex
+	ready   bool                     // head has been read from the log
+	base    int64                    // head when the room became ready; older frames are not in ring
+	head    int64                    // the newest seq appended; every seq up to it was appended in order
+	bytes   int64                    // cumulative size of appended frames
+	ring    []frame                  // recent frames; seq s lives at ring[s % len(ring)]
 	pending map[int64]taskwire.Event // events ahead of head, waiting for the gap to fill
 	want    int64                    // the log is known to reach this seq; repair until head does
 	probe   bool                     // repair once even without a known target (project deleted)
@@ -50,7 +53,6 @@ func newRoom(h *Hub, id int64) *room {
 		hub:     h,
 		id:      id,
 		ring:    make([]frame, h.opts.QueueMessages+1),
-		notify:  make(chan struct{}),
 		pending: map[int64]taskwire.Event{},
 		conns:   map[*conn]struct{}{},
 		present: map[int64]*presence{},
@@ -206,19 +208,19 @@ func (r *room) repair() {
 
 // append adds the next event and wakes the connections. r.mu must be held.
 func (r *room) append(e taskwire.Event) {
-	data := e.AppendJSON(make([]byte, 0, 128+len(e.Data)))
+	data := textFrame(e.AppendJSON(make([]byte, 0, 128+len(e.Data))))
 	r.bytes += int64(len(data))
 	r.head = e.Seq
 	r.ring[e.Seq%int64(len(r.ring))] = frame{seq: e.Seq, data: data, revoke: revokes(e), end: r.bytes}
-	r.wake()
-	r.enforceQueues()
+	r.deliver()
 }
 
-// enforceQueues closes live connections that have fallen further behind
-// than their queue allows. r.mu must be held.
-func (r *room) enforceQueues() {
+// deliver wakes every connection's writer, and closes live connections that
+// have fallen further behind than their queue allows. r.mu must be held.
+func (r *room) deliver() {
 	maxMsgs, maxBytes := int64(r.hub.opts.QueueMessages), int64(r.hub.opts.QueueBytes)
 	for c := range r.conns {
+		c.wake()
 		if c.replaying.Load() {
 			continue
 		}
@@ -243,36 +245,29 @@ func (r *room) oldest() int64 {
 }
 
 // next returns the connection's pending ephemeral messages and up to n
-// frames after its cursor. When the cursor is older than the ring it returns
-// replay=true; when it is caught up, a channel closed on the next append or
-// ephemeral message.
-func (r *room) next(c *conn, n int, buf []frame) (eph [][]byte, frames []frame, wait <-chan struct{}, replay bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// frames after its cursor, or replay=true when the cursor is older than the
+// ring.
+func (r *room) next(c *conn, n int, buf []frame) (eph [][]byte, frames []frame, replay bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	eph, c.eph = c.eph, nil
 	cursor := c.cursor.Load()
 	if cursor >= r.head {
-		return eph, buf[:0], r.notify, false
+		return eph, buf[:0], false
 	}
 	if cursor < r.oldest() {
-		return eph, buf[:0], nil, true
+		return eph, buf[:0], true
 	}
 	frames = buf[:0]
 	for s := cursor + 1; s <= r.head && len(frames) < n; s++ {
 		frames = append(frames, r.ring[s%int64(len(r.ring))])
 	}
-	return eph, frames, nil, false
-}
-
-// wake tells every waiting connection to look again. r.mu must be held.
-func (r *room) wake() {
-	close(r.notify)
-	r.notify = make(chan struct{})
+	return eph, frames, false
 }
 
 func (r *room) headSeq() int64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	return r.head
 }
 
@@ -321,12 +316,12 @@ func (r *room) ephemeral(msg []byte, except *conn) {
 			continue
 		}
 		c.eph = append(c.eph, msg)
+		c.wake()
 	}
-	r.wake()
 }
 
 // closeAll stops every connection of the room.
-func (r *room) closeAll(code closeCode, reason string, flush bool) {
+func (r *room) closeAll(code int, reason string, flush bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for c := range r.conns {

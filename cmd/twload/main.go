@@ -1,11 +1,20 @@
 // Command twload drives load against a running Taskwire and reports
-// throughput and latency.
+// throughput and latency. Scenarios:
 //
-//	twload patch -url http://127.0.0.1:8080 -clients 64 -duration 10s
+// fanout: sockets in one room, mutations at a fixed rate, delivery latency,
+// loss and server RSS per socket:
+//
+//	twload fanout -url http://127.0.0.1:8080 -sockets 10000 -rate 20 -duration 30s -pid $(pidof taskwire)
+//
+// resume: how long a socket takes to receive N missed events with since:
+//
+//	twload resume -url http://127.0.0.1:8080 -events 1000
 //
 // patch: each client owns a task in one shared project and sends
 // PATCH /api/v1/tasks/{id}/status in a closed loop, alternating the status
-// so every request is a real change (a committed write and an event).
+// so every request is a real change (a committed write and an event):
+//
+//	twload patch -url http://127.0.0.1:8080 -clients 64 -duration 10s
 package main
 
 import (
@@ -37,24 +46,39 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, out io.Writer) error {
+	// With one P, a process busy on its only thread polls the network every
+	// 10 ms at worst; the tool's reading must not add that to its figures.
+	if os.Getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < 2 {
+		runtime.GOMAXPROCS(2)
+	}
 	if len(args) == 0 {
 		return errors.New("usage: twload patch [flags]")
 	}
 	switch args[0] {
 	case "patch":
 		return patch(ctx, args[1:], out)
+	case "fanout":
+		return fanout(ctx, args[1:], out)
+	case "resume":
+		return resume(ctx, args[1:], out)
 	}
-	return fmt.Errorf("unknown scenario %q (want patch)", args[0])
+	return fmt.Errorf("unknown scenario %q (want patch, fanout or resume)", args[0])
 }
 
-// api is a minimal Taskwire client.
-type api struct {
+// newClient returns a client keeping up to conns idle connections.
+func newClient(base string, conns int) *client {
+	transport := &http.Transport{MaxIdleConns: conns, MaxIdleConnsPerHost: conns, IdleConnTimeout: time.Minute}
+	return &client{base: strings.TrimRight(base, "/"), http: &http.Client{Transport: transport, Timeout: 30 * time.Second}}
+}
+
+// client is a minimal Taskwire client.
+type client struct {
 	base  string
 	http  *http.Client
 	token string
 }
 
-func (a *api) call(ctx context.Context, method, path string, body any, want int, into any) error {
+func (a *client) call(ctx context.Context, method, path string, body any, want int, into any) error {
 	var rd io.Reader
 	ct := "application/json"
 	switch b := body.(type) {
@@ -97,7 +121,7 @@ func (a *api) call(ctx context.Context, method, path string, body any, want int,
 }
 
 // login signs up a fresh user and logs in.
-func (a *api) login(ctx context.Context, name string) (int64, error) {
+func (a *client) login(ctx context.Context, name string) (int64, error) {
 	var u struct{ ID int64 }
 	err := a.call(ctx, "POST", "/api/v1/auth/signup", map[string]string{
 		"email": name + "@load.example.com", "username": name, "password": "load-password",
@@ -124,8 +148,7 @@ func patch(ctx context.Context, args []string, out io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	transport := &http.Transport{MaxIdleConns: *clients * 2, MaxIdleConnsPerHost: *clients * 2, IdleConnTimeout: time.Minute}
-	a := &api{base: strings.TrimRight(*base, "/"), http: &http.Client{Transport: transport, Timeout: 30 * time.Second}}
+	a := newClient(*base, *clients*2)
 	name := fmt.Sprintf("load%d", time.Now().UnixNano())
 	if _, err := a.login(ctx, name); err != nil {
 		return fmt.Errorf("setup: %w", err)

@@ -1,0 +1,322 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gobwas/ws"
+)
+
+// fanout opens sockets in one project room, drives mutations over REST at
+// a fixed rate and measures delivery: latency from the send of each HTTP
+// request to its event's receipt on every socket, lost, duplicated and
+// out-of-order events, deliveries per second, and (with -pid) the server's
+// RSS per idle socket.
+func fanout(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("fanout", flag.ContinueOnError)
+	base := fs.String("url", "http://127.0.0.1:8080", "Taskwire base URL")
+	sockets := fs.Int("sockets", 1000, "sockets to open in the room")
+	users := fs.Int("users", 20, "members the sockets are spread over")
+	rate := fs.Float64("rate", 20, "mutations per second (one sender; 0: as fast as possible)")
+	senders := fs.Int("senders", 1, "concurrent senders when -rate is 0")
+	duration := fs.Duration("duration", 20*time.Second, "how long to send mutations")
+	pid := fs.Int("pid", 0, "server process id, to read its RSS from /proc")
+	dialers := fs.Int("dialers", 64, "sockets opened concurrently")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c := newClient(*base, 256)
+	owner := *c
+	run := fmt.Sprintf("f%d", time.Now().UnixNano())
+	if _, err := owner.login(ctx, run+"owner"); err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	var project struct{ ID int64 }
+	if err := owner.call(ctx, "POST", "/api/v1/projects/", map[string]string{"name": "fanout " + run}, http.StatusCreated, &project); err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	tokens := []string{owner.token}
+	for i := range *users - 1 {
+		m := *c
+		id, err := m.login(ctx, fmt.Sprintf("%su%d", run, i))
+		if err != nil {
+			return fmt.Errorf("setup: %w", err)
+		}
+		if err := owner.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/members", project.ID), map[string]int64{"user_id": id}, http.StatusCreated, nil); err != nil {
+			return fmt.Errorf("setup: %w", err)
+		}
+		tokens = append(tokens, m.token)
+	}
+	var events []json1
+	if err := owner.call(ctx, "GET", fmt.Sprintf("/api/v1/projects/%d/events", project.ID), nil, http.StatusOK, &events); err != nil {
+		return err
+	}
+	baseSeq := int64(len(events))
+
+	rssBefore := rss(*pid)
+	dialCtx, cancelDial := context.WithCancel(ctx)
+	defer cancelDial()
+	wsBase := strings.Replace(strings.TrimRight(*base, "/"), "http", "ws", 1)
+	socks := make([]*sock, *sockets)
+	sem := make(chan struct{}, *dialers)
+	var dialWG sync.WaitGroup
+	var dialErr atomic.Value
+	start := time.Now()
+	for i := range socks {
+		sem <- struct{}{}
+		dialWG.Go(func() {
+			defer func() { <-sem }()
+			u := fmt.Sprintf("%s/ws/projects/%d?token=%s", wsBase, project.ID, tokens[i%len(tokens)])
+			nc, br, _, err := ws.Dial(dialCtx, u)
+			if err != nil {
+				dialErr.Store(err)
+				return
+			}
+			socks[i] = &sock{nc: nc, br: br, last: baseSeq}
+		})
+	}
+	dialWG.Wait()
+	if err, _ := dialErr.Load().(error); err != nil {
+		return fmt.Errorf("dial: %w (raise ulimit -n for both processes)", err)
+	}
+	fmt.Fprintf(out, "opened %d sockets over %d users in %v\n", *sockets, len(tokens), time.Since(start).Round(time.Millisecond))
+	time.Sleep(2 * time.Second) // let the server settle before reading RSS
+	rssIdle := rss(*pid)
+	if *pid != 0 {
+		fmt.Fprintf(out, "server RSS: %.1f MiB before, %.1f MiB with %d idle sockets: %.1f KiB per socket\n",
+			float64(rssBefore)/(1<<20), float64(rssIdle)/(1<<20), *sockets, float64(rssIdle-rssBefore)/1024/float64(*sockets))
+	}
+
+	// Readers.
+	maxEvents := int(*duration/time.Second+1) * max(1, int(*rate)) * 2
+	if *rate == 0 {
+		maxEvents = 2_000_000
+	}
+	sentAt := make([]atomic.Int64, maxEvents+1)
+	readCtx, stopRead := context.WithCancel(ctx)
+	defer stopRead()
+	var readWG sync.WaitGroup
+	var delivered atomic.Int64
+	for _, s := range socks {
+		readWG.Go(func() { s.read(readCtx, baseSeq, sentAt, &delivered) })
+	}
+
+	// Sender(s).
+	sendCtx, stopSend := context.WithTimeout(ctx, *duration)
+	defer stopSend()
+	var sent atomic.Int64
+	var sendErrs atomic.Int64
+	sendStart := time.Now()
+	send := func(c *client) {
+		k := sent.Add(1)
+		if int(k) < len(sentAt) {
+			sentAt[k].Store(time.Now().UnixNano())
+		}
+		// The request runs to its end even after the deadline, so every
+		// event sent is counted.
+		if err := c.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/tasks", project.ID), []byte(`{"title":"fanout"}`), http.StatusCreated, nil); err != nil {
+			sendErrs.Add(1)
+		}
+	}
+	if *rate > 0 {
+		tick := time.NewTicker(time.Duration(float64(time.Second) / *rate))
+		for sendCtx.Err() == nil {
+			select {
+			case <-tick.C:
+				send(&owner)
+			case <-sendCtx.Done():
+			}
+		}
+		tick.Stop()
+	} else {
+		var wg sync.WaitGroup
+		for range *senders {
+			wg.Go(func() {
+				for sendCtx.Err() == nil && int(sent.Load()) < maxEvents {
+					send(&owner)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	sendTime := time.Since(sendStart)
+	// With concurrent senders, requests cut off by the deadline may or may
+	// not have committed: the log says how many events there are.
+	var last []json1
+	if err := owner.call(ctx, "GET", fmt.Sprintf("/api/v1/projects/%d/events?since=%d", project.ID, baseSeq), nil, http.StatusOK, &last); err != nil {
+		return err
+	}
+	total := int64(len(last))
+	// Wait for every socket to reach the last seq, or give up after 10 s.
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		done := true
+		for _, s := range socks {
+			if s.lastSeq.Load() < baseSeq+total && !s.closed.Load() {
+				done = false
+				break
+			}
+		}
+		if done {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	elapsed := time.Since(sendStart)
+	stopRead()
+	for _, s := range socks {
+		s.nc.Close()
+	}
+	readWG.Wait()
+
+	var lat []int32
+	var lost, dup, ooo, closed int64
+	for _, s := range socks {
+		lat = append(lat, s.lat...)
+		lost += baseSeq + total - s.lastSeq.Load() + s.gaps
+		dup += s.dups
+		ooo += s.ooo
+		if s.closed.Load() {
+			closed++
+		}
+	}
+	slices.Sort(lat)
+	pct := func(p float64) time.Duration {
+		if len(lat) == 0 {
+			return 0
+		}
+		return time.Duration(lat[min(len(lat)-1, int(float64(len(lat))*p))]) * time.Microsecond
+	}
+	fmt.Fprintf(out, "fanout: %d sockets, %d events sent in %v (%.1f/s), %d send errors\n", *sockets, total, sendTime.Round(time.Millisecond), float64(total)/sendTime.Seconds(), sendErrs.Load())
+	fmt.Fprintf(out, "  deliveries %d (expected %d), %.0f deliveries/s over %v\n", delivered.Load(), total*int64(*sockets), float64(delivered.Load())/elapsed.Seconds(), elapsed.Round(time.Millisecond))
+	if *rate > 0 {
+		fmt.Fprintf(out, "  latency send->receipt p50 %v  p90 %v  p99 %v  max %v\n", pct(.5), pct(.9), pct(.99), pct(1))
+	}
+	fmt.Fprintf(out, "  lost %d, duplicated %d, out of order %d, sockets closed by the server %d\n", lost, dup, ooo, closed)
+	fmt.Fprintf(out, "  load tool: GOMAXPROCS %d\n", runtime.GOMAXPROCS(0))
+	return nil
+}
+
+// json1 decodes any JSON value; only the length of a list is used.
+type json1 = struct{}
+
+// sock is one measured socket, read frame by frame with no per-message
+// allocation, so the tool's own cost stays small next to the server's.
+type sock struct {
+	nc      net.Conn
+	br      *bufio.Reader // data the handshake read ahead, or nil
+	last    int64 // initial seq, then owned by read
+	lastSeq atomic.Int64
+	gaps    int64
+	dups    int64
+	ooo     int64
+	lat     []int32 // microseconds
+	closed  atomic.Bool
+}
+
+var seqKey = []byte(`"seq":`)
+
+func (s *sock) read(ctx context.Context, baseSeq int64, sentAt []atomic.Int64, delivered *atomic.Int64) {
+	s.lastSeq.Store(s.last)
+	var rd io.Reader = s.nc
+	if s.br != nil {
+		rd = io.MultiReader(s.br, s.nc)
+	}
+	in := bufio.NewReaderSize(rd, 4096)
+	buf := make([]byte, 0, 1024)
+	for {
+		msg, op, err := readFrame(in, buf)
+		if err != nil || op == ws.OpClose {
+			if ctx.Err() == nil {
+				s.closed.Store(true)
+			}
+			return
+		}
+		buf = msg[:0]
+		if op != ws.OpText {
+			continue
+		}
+		now := time.Now().UnixNano()
+		i := bytes.LastIndex(msg, seqKey)
+		if i < 0 {
+			continue // presence
+		}
+		j := i + len(seqKey)
+		k := j
+		for k < len(msg) && msg[k] >= '0' && msg[k] <= '9' {
+			k++
+		}
+		seq, err := strconv.ParseInt(string(msg[j:k]), 10, 64)
+		if err != nil {
+			continue
+		}
+		delivered.Add(1)
+		switch {
+		case seq == s.last+1:
+		case seq <= s.last:
+			s.dups++
+			continue
+		default:
+			s.gaps += seq - s.last - 1
+			s.ooo++
+		}
+		s.last = seq
+		s.lastSeq.Store(seq)
+		if n := seq - baseSeq; n > 0 && int(n) < len(sentAt) {
+			if at := sentAt[n].Load(); at != 0 {
+				s.lat = append(s.lat, int32((now-at)/1000))
+			}
+		}
+	}
+}
+
+// rss returns a process's resident set size in bytes, or 0.
+func rss(pid int) int64 {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			if n, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+				return n * 1024
+			}
+		}
+	}
+	return 0
+}
+
+// readFrame reads one server frame (unmasked, unfragmented as Taskwire
+// sends them) into buf.
+func readFrame(r io.Reader, buf []byte) ([]byte, ws.OpCode, error) {
+	h, err := ws.ReadHeader(r)
+	if err != nil {
+		return nil, 0, err
+	}
+	if int64(cap(buf)) < h.Length {
+		buf = make([]byte, h.Length)
+	}
+	buf = buf[:h.Length]
+	if _, err := io.ReadFull(r, buf); err != nil {
+		return nil, 0, err
+	}
+	return buf, h.OpCode, nil
+}

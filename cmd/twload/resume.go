@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// resume measures how long a reconnecting socket takes to receive the
+// events it missed: from the start of the handshake with since to the
+// receipt of the last missed event.
+func resume(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("resume", flag.ContinueOnError)
+	base := fs.String("url", "http://127.0.0.1:8080", "Taskwire base URL")
+	events := fs.Int("events", 1000, "missed events to replay")
+	runs := fs.Int("runs", 20, "resumes to time")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c := newClient(*base, 16)
+	run := fmt.Sprintf("r%d", time.Now().UnixNano())
+	if _, err := c.login(ctx, run); err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	var project struct{ ID int64 }
+	if err := c.call(ctx, "POST", "/api/v1/projects/", map[string]string{"name": "resume " + run}, http.StatusCreated, &project); err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var firstErr error
+	next := make(chan int)
+	for range 8 {
+		wg.Go(func() {
+			for range next {
+				err := c.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/tasks", project.ID), []byte(`{"title":"missed while away"}`), http.StatusCreated, nil)
+				if err != nil {
+					mu.Lock()
+					firstErr = err
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range *events {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return fmt.Errorf("setup: %w", firstErr)
+	}
+
+	u := fmt.Sprintf("%s/ws/projects/%d?token=%s&since=0", strings.Replace(strings.TrimRight(*base, "/"), "http", "ws", 1), project.ID, c.token)
+	var took []time.Duration
+	for range *runs {
+		start := time.Now()
+		ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: c.http})
+		if err != nil {
+			return err
+		}
+		ws.SetReadLimit(1 << 20)
+		for n := 0; n < *events; {
+			_, msg, err := ws.Read(ctx)
+			if err != nil {
+				return fmt.Errorf("after %d events: %w", n, err)
+			}
+			if strings.Contains(string(msg), `"seq":`) {
+				n++
+			}
+		}
+		took = append(took, time.Since(start))
+		ws.Close(websocket.StatusNormalClosure, "")
+	}
+	slices.Sort(took)
+	fmt.Fprintf(out, "resume of %d missed events (handshake to last event), %d runs: p50 %v  min %v  max %v\n",
+		*events, *runs, took[len(took)/2].Round(10*time.Microsecond), took[0].Round(10*time.Microsecond), took[len(took)-1].Round(10*time.Microsecond))
+	return nil
+}
