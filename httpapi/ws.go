@@ -55,6 +55,12 @@ func (s *Server) projectSocket(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		req.Since = &since
+	} else {
+		// Start from the log as it was when access was checked: an event
+		// committed between this read and the socket joining its room (the
+		// client may already be acting on its open socket) is still
+		// delivered.
+		req.Since = &p.LastSeq
 	}
 	if !s.originAllowed(r) {
 		writeError(w, forbidden)
