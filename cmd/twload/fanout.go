@@ -219,7 +219,7 @@ type json1 = struct{}
 type sock struct {
 	nc      net.Conn
 	br      *bufio.Reader // data the handshake read ahead, or nil
-	last    int64 // initial seq, then owned by read
+	last    int64         // initial seq, then owned by read
 	lastSeq atomic.Int64
 	gaps    int64
 	dups    int64
