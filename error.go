@@ -76,8 +76,9 @@ func AsError(err error) (*Error, bool) {
 
 // Messages shared by several use-cases; they are part of the API contract.
 const (
-	MsgProjectNotFound = "Project not found"
-	MsgTaskNotFound    = "Task not found"
-	MsgUserNotFound    = "User not found"
-	MsgNotMember       = "Not a member of this project"
+	MsgProjectNotFound      = "Project not found"
+	MsgTaskNotFound         = "Task not found"
+	MsgUserNotFound         = "User not found"
+	MsgNotMember            = "Not a member of this project"
+	MsgNotificationNotFound = "Notification not found"
 )

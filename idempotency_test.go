@@ -14,6 +14,8 @@ type discardPublisher struct{}
 
 func (discardPublisher) Publish(taskwire.Event) {}
 
+func (discardPublisher) PublishNotification(taskwire.Notification) {}
+
 // TestIdempotencyExpiry retries an idempotent create at the edges of
 // taskwire.IdempotencyTTL: within it the first answer is replayed; from the
 // moment the Service treats the key as expired, the create runs afresh.
@@ -42,7 +44,7 @@ func TestIdempotencyExpiry(t *testing.T) {
 				t.Fatal(err)
 			}
 			now := t0
-			svc := taskwire.NewService(db, discardPublisher{}, nil, taskwire.Options{Now: func() time.Time { return now }})
+			svc := taskwire.NewService(db, discardPublisher{}, nil, nil, taskwire.Options{Now: func() time.Time { return now }})
 			var alice taskwire.User
 			err = db.Update(ctx, func(tx taskwire.Tx) (err error) {
 				alice, err = tx.CreateUser(ctx, taskwire.User{Email: "alice@example.com", Username: "alice", HashedPassword: "x", CreatedAt: t0})

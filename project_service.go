@@ -76,7 +76,8 @@ func (s *Service) UpdateProject(ctx context.Context, actor User, id int64, patch
 		if err := tx.UpdateProject(ctx, p); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, p.ID, actor.ID, EventProjectUpdated, p)
+		_, err = s.emit(ctx, tx, p.ID, actor.ID, EventProjectUpdated, p)
+		return err
 	})
 	return p, err
 }
@@ -89,7 +90,7 @@ func (s *Service) DeleteProject(ctx context.Context, actor User, id int64) error
 			return err
 		}
 		// The event is appended first: appending needs the project row.
-		if err := s.emit(ctx, tx, id, actor.ID, EventProjectDeleted, projectDeletedData{ID: id}); err != nil {
+		if _, err := s.emit(ctx, tx, id, actor.ID, EventProjectDeleted, projectDeletedData{ID: id}); err != nil {
 			return err
 		}
 		return tx.DeleteProject(ctx, id)
@@ -136,7 +137,14 @@ func (s *Service) AddMember(ctx context.Context, actor User, projectID int64, se
 				return Member{}, err
 			}
 			data := memberAddedData{ProjectID: projectID, UserID: u.ID, User: UserRef{ID: u.ID, Username: u.Username}}
-			if err := s.emit(ctx, tx, projectID, actor.ID, EventMemberAdded, data); err != nil {
+			e, err := s.emit(ctx, tx, projectID, actor.ID, EventMemberAdded, data)
+			if err != nil {
+				return Member{}, err
+			}
+			if err := s.notify(ctx, tx, actor, p, nil, u.ID, NotifyMemberAdded, NotificationData{}); err != nil {
+				return Member{}, err
+			}
+			if err := s.email(ctx, tx, EmailJob{Kind: NotifyMemberAdded, UserID: u.ID, ProjectID: projectID, Seq: e.Seq, ActorID: actor.ID}); err != nil {
 				return Member{}, err
 			}
 			return Member{ProjectID: projectID, UserID: u.ID, User: u}, nil
@@ -174,11 +182,14 @@ func (s *Service) RemoveMember(ctx context.Context, actor User, projectID, userI
 			return err
 		}
 		for _, t := range unassigned {
-			if err := s.emit(ctx, tx, projectID, actor.ID, EventTaskUpdated, t); err != nil {
+			if _, err := s.emit(ctx, tx, projectID, actor.ID, EventTaskUpdated, t); err != nil {
 				return err
 			}
 		}
-		return s.emit(ctx, tx, projectID, actor.ID, EventMemberRemoved, memberRemovedData{ProjectID: projectID, UserID: userID})
+		if _, err := s.emit(ctx, tx, projectID, actor.ID, EventMemberRemoved, memberRemovedData{ProjectID: projectID, UserID: userID}); err != nil {
+			return err
+		}
+		return s.notify(ctx, tx, actor, p, nil, userID, NotifyMemberRemoved, NotificationData{})
 	})
 }
 

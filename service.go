@@ -11,6 +11,7 @@ import (
 type Service struct {
 	store  Store
 	pub    Publisher
+	jobs   Jobs // nil: no email
 	hasher PasswordHasher
 	opts   Options
 
@@ -29,8 +30,9 @@ type Options struct {
 	Now func() time.Time
 }
 
-// NewService returns a Service over the given store, publisher and hasher.
-func NewService(store Store, pub Publisher, hasher PasswordHasher, opts Options) *Service {
+// NewService returns a Service over the given store, publisher, job queue
+// and hasher. A nil jobs sends no email.
+func NewService(store Store, pub Publisher, jobs Jobs, hasher PasswordHasher, opts Options) *Service {
 	if opts.RetentionCount <= 0 {
 		opts.RetentionCount = 10000
 	}
@@ -40,7 +42,7 @@ func NewService(store Store, pub Publisher, hasher PasswordHasher, opts Options)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{store: store, pub: pub, hasher: hasher, opts: opts}
+	return &Service{store: store, pub: pub, jobs: jobs, hasher: hasher, opts: opts}
 }
 
 // now is the current time at the precision the store keeps (microseconds),
@@ -48,18 +50,18 @@ func NewService(store Store, pub Publisher, hasher PasswordHasher, opts Options)
 func (s *Service) now() time.Time { return s.opts.Now().UTC().Truncate(time.Microsecond) }
 
 // emit appends an event to the log in tx and publishes it after commit.
-func (s *Service) emit(ctx context.Context, tx Tx, projectID, actorID int64, typ EventType, data any) error {
+func (s *Service) emit(ctx context.Context, tx Tx, projectID, actorID int64, typ EventType, data any) (Event, error) {
 	e, err := newEvent(projectID, actorID, typ, data)
 	if err != nil {
-		return err
+		return Event{}, err
 	}
 	e.TS = s.now()
 	e, err = tx.AppendEvent(ctx, e)
 	if err != nil {
-		return err
+		return Event{}, err
 	}
 	tx.AfterCommit(func() { s.pub.Publish(e) })
-	return nil
+	return e, nil
 }
 
 // CheckMember returns the project if actor belongs to it, for callers that

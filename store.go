@@ -41,6 +41,20 @@ type Reader interface {
 
 	// Idempotency returns the stored response for a key, or NotFound.
 	Idempotency(ctx context.Context, userID int64, scope, key string) (IdempotencyRecord, error)
+
+	// Notifications lists a user's notifications, newest first, before the
+	// cursor page.After (an id; 0: from the newest).
+	Notifications(ctx context.Context, userID int64, filter NotificationFilter, page Page) ([]Notification, error)
+	// UnreadCount counts a user's unread notifications.
+	UnreadCount(ctx context.Context, userID int64) (int64, error)
+	// NotificationsAfter returns a user's notifications with seq > since,
+	// oldest first, at most limit (0: all).
+	NotificationsAfter(ctx context.Context, userID, since int64, limit int) ([]Notification, error)
+	// NotificationSeqs returns the last notification seq of each existing
+	// user among ids.
+	NotificationSeqs(ctx context.Context, ids []int64) (map[int64]int64, error)
+	// NotificationSettings returns a user's settings (all on when unset).
+	NotificationSettings(ctx context.Context, userID int64) (NotificationSettings, error)
 }
 
 // Tx is one unit of work. Everything written through it commits together
@@ -77,6 +91,17 @@ type Tx interface {
 	// PutIdempotency stores a response under a key; Conflict if the key exists.
 	PutIdempotency(ctx context.Context, r IdempotencyRecord) error
 
+	// CreateNotification assigns the user's next seq and stores n.
+	CreateNotification(ctx context.Context, n Notification) (Notification, error)
+	// MarkRead marks one of the user's notifications read and returns it.
+	// Returns NotFound "Notification not found" if it is not the user's.
+	MarkRead(ctx context.Context, userID, id int64) (Notification, error)
+	// MarkAllRead marks every unread notification of the user read and
+	// returns how many it changed.
+	MarkAllRead(ctx context.Context, userID int64) (int64, error)
+	// PutNotificationSettings stores the kinds set in s.
+	PutNotificationSettings(ctx context.Context, userID int64, s NotificationSettings) error
+
 	// AfterCommit registers f to run once the unit of work has committed.
 	// Hooks run in commit order across units of work of one store.
 	AfterCommit(f func())
@@ -89,10 +114,17 @@ type Store interface {
 	Update(ctx context.Context, fn func(tx Tx) error) error
 }
 
-// Publisher hands committed events to the realtime layer. Publish must not
-// block on slow consumers.
+// Publisher hands committed events and notifications to the realtime
+// layer. Neither method may block on slow consumers.
 type Publisher interface {
 	Publish(e Event)
+	PublishNotification(n Notification)
+}
+
+// Jobs enqueues durable background work in a unit of work: the job commits
+// with the change that asks for it, or not at all.
+type Jobs interface {
+	EnqueueEmail(ctx context.Context, tx Tx, job EmailJob) error
 }
 
 // PasswordHasher hashes and checks passwords.

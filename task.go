@@ -33,6 +33,8 @@ type Task struct {
 	Version     int64     `json:"version"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// AssignedSeq is the seq of the event that last changed the assignee.
+	AssignedSeq int64 `json:"-"`
 }
 
 // ETag is the strong entity tag of the task's current version.

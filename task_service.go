@@ -43,7 +43,8 @@ func (s *Service) CreateTask(ctx context.Context, actor User, projectID int64, i
 	err := s.update(ctx, func(tx Tx) (err error) {
 		now := s.now()
 		t, err = idempotent(ctx, tx, idem, now, func() (Task, error) {
-			if _, err := member(ctx, tx, projectID, actor.ID); err != nil {
+			p, err := member(ctx, tx, projectID, actor.ID)
+			if err != nil {
 				return Task{}, err
 			}
 			if err := checkAssignee(ctx, tx, projectID, in.AssigneeID); err != nil {
@@ -57,7 +58,18 @@ func (s *Service) CreateTask(ctx context.Context, actor User, projectID int64, i
 			if err != nil {
 				return Task{}, err
 			}
-			return t, s.emit(ctx, tx, projectID, actor.ID, EventTaskCreated, t)
+			e, err := s.emit(ctx, tx, projectID, actor.ID, EventTaskCreated, t)
+			if err != nil {
+				return Task{}, err
+			}
+			if t.AssigneeID != nil {
+				// Remember which event assigned it, for the email job.
+				t.AssignedSeq = e.Seq
+				if err := tx.UpdateTask(ctx, t); err != nil {
+					return Task{}, err
+				}
+			}
+			return t, s.notifyTask(ctx, tx, actor, p, Task{}, t, e)
 		})
 		return err
 	})
@@ -86,7 +98,8 @@ func (s *Service) changeTask(ctx context.Context, actor User, id int64, patch Ta
 		if t, err = tx.LockTask(ctx, id); err != nil {
 			return err
 		}
-		if _, err := member(ctx, tx, t.ProjectID, actor.ID); err != nil {
+		p, err := member(ctx, tx, t.ProjectID, actor.ID)
+		if err != nil {
 			return err
 		}
 		if patch.IfMatch != nil && *patch.IfMatch != t.Version {
@@ -103,11 +116,20 @@ func (s *Service) changeTask(ctx context.Context, actor User, id int64, patch Ta
 		}
 		next.Version++
 		next.UpdatedAt = s.now()
+		// The event first: an assignment records its seq on the task.
+		e, err := s.emit(ctx, tx, t.ProjectID, actor.ID, typ, next)
+		if err != nil {
+			return err
+		}
+		if !equalPtr(t.AssigneeID, next.AssigneeID) {
+			next.AssignedSeq = e.Seq
+		}
 		if err := tx.UpdateTask(ctx, next); err != nil {
 			return err
 		}
+		before := t
 		t = next
-		return s.emit(ctx, tx, t.ProjectID, actor.ID, typ, t)
+		return s.notifyTask(ctx, tx, actor, p, before, next, e)
 	})
 	return t, err
 }
@@ -119,13 +141,21 @@ func (s *Service) DeleteTask(ctx context.Context, actor User, id int64) error {
 		if err != nil {
 			return err
 		}
-		if _, err := member(ctx, tx, t.ProjectID, actor.ID); err != nil {
+		p, err := member(ctx, tx, t.ProjectID, actor.ID)
+		if err != nil {
 			return err
 		}
 		if err := tx.DeleteTask(ctx, id); err != nil {
 			return err
 		}
-		return s.emit(ctx, tx, t.ProjectID, actor.ID, EventTaskDeleted, taskDeletedData{ID: t.ID, ProjectID: t.ProjectID})
+		if _, err := s.emit(ctx, tx, t.ProjectID, actor.ID, EventTaskDeleted, taskDeletedData{ID: t.ID, ProjectID: t.ProjectID}); err != nil {
+			return err
+		}
+		if t.AssigneeID == nil {
+			return nil
+		}
+		taskID := t.ID
+		return s.notify(ctx, tx, actor, p, &taskID, *t.AssigneeID, NotifyTaskDeleted, NotificationData{Title: t.Title, Status: t.Status})
 	})
 }
 

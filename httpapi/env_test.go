@@ -37,20 +37,24 @@ type env struct {
 
 // envSettings are what an envOption may change.
 type envSettings struct {
-	cfg    httpapi.Config
-	hub    realtime.Options
-	svc    taskwire.Options
-	broker realtime.Broker
+	cfg         httpapi.Config
+	hub         realtime.Options
+	svc         taskwire.Options
+	interceptor interceptor
 }
 
 type envOption func(*envSettings)
 
-// withBroker replaces the in-memory broker between the service and the hub.
-func withBroker(b interface {
-	realtime.Broker
+// interceptor sits between the service and the broker, to lose or delay
+// publishes as a broker outage would.
+type interceptor interface {
 	taskwire.Publisher
-}) envOption {
-	return func(s *envSettings) { s.broker = b }
+	wrap(next taskwire.Publisher)
+}
+
+// withBroker puts i between the service and the in-memory broker.
+func withBroker(i interceptor) envOption {
+	return func(s *envSettings) { s.interceptor = i }
 }
 
 func withHubOptions(o realtime.Options) envOption {
@@ -81,17 +85,21 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	}
 	hasher, _ := auth.NewBcrypt(4)
 	set := envSettings{
-		cfg:    httpapi.Config{Version: taskwire.APIVersion, AuthRate: auth.Rate{N: 1000, Period: time.Minute}, AsyncAPI: taskwire.AsyncAPI},
-		broker: realtime.NewMemoryBroker(),
+		cfg: httpapi.Config{Version: taskwire.APIVersion, AuthRate: auth.Rate{N: 1000, Period: time.Minute}, AsyncAPI: taskwire.AsyncAPI},
 	}
 	for _, o := range opts {
 		o(&set)
 	}
 	cfg := set.cfg
-	pub := set.broker.(taskwire.Publisher)
-	svc := taskwire.NewService(db, pub, hasher, set.svc)
+	broker := realtime.NewMemoryBroker()
+	var pub taskwire.Publisher = realtime.Publisher{Broker: broker}
+	if set.interceptor != nil {
+		set.interceptor.wrap(pub)
+		pub = set.interceptor
+	}
+	svc := taskwire.NewService(db, pub, nil, hasher, set.svc)
 	logger := slog.New(slog.DiscardHandler)
-	hub := realtime.NewHub(logger, svc, set.broker, set.hub)
+	hub := realtime.NewHub(logger, svc, broker, set.hub)
 	hubCtx, stopHub := context.WithCancel(ctx)
 	hubDone := make(chan struct{})
 	go func() { defer close(hubDone); hub.Run(hubCtx) }()

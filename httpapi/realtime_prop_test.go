@@ -200,7 +200,7 @@ func rtWaitPresence(t testing.TB, e *env, token string, projectID int64, want []
 
 // dropBroker loses the publishes drop selects, as a broker outage would.
 type dropBroker struct {
-	*realtime.MemoryBroker
+	taskwire.Publisher
 	drop func(taskwire.Event) bool
 
 	mu      sync.Mutex
@@ -214,8 +214,10 @@ func (b *dropBroker) Publish(ev taskwire.Event) {
 		b.mu.Unlock()
 		return
 	}
-	b.MemoryBroker.Publish(ev)
+	b.Publisher.Publish(ev)
 }
+
+func (b *dropBroker) wrap(next taskwire.Publisher) { b.Publisher = next }
 
 func (b *dropBroker) droppedOf(projectID int64) []string {
 	b.mu.Lock()
@@ -399,7 +401,7 @@ func runResumeRound(t *testing.T, rng *rand.Rand, round int) {
 		mode = "ring of 16, every 7th publish lost"
 		var n atomic.Int64
 		opts = append(opts,
-			withBroker(&dropBroker{MemoryBroker: realtime.NewMemoryBroker(), drop: func(taskwire.Event) bool { return n.Add(1)%7 == 0 }}),
+			withBroker(&dropBroker{drop: func(taskwire.Event) bool { return n.Add(1)%7 == 0 }}),
 			withHubOptions(realtime.Options{QueueMessages: 16, ReconcileInterval: 50 * time.Millisecond}))
 	}
 	e := newEnv(t, opts...)
@@ -1370,7 +1372,7 @@ func TestTokenExpiryClosesSocket(t *testing.T) {
 // 8. The reconciler delivers a lost last event.
 
 func TestReconcilerDeliversLostLastEvent(t *testing.T) {
-	broker := &dropBroker{MemoryBroker: realtime.NewMemoryBroker(), drop: func(ev taskwire.Event) bool {
+	broker := &dropBroker{drop: func(ev taskwire.Event) bool {
 		return ev.Type == taskwire.EventProjectDeleted || ev.Type == taskwire.EventTaskCreated && ev.Seq%5 == 0
 	}}
 	e := newEnv(t, withBroker(broker), withHubOptions(realtime.Options{ReconcileInterval: 100 * time.Millisecond}))

@@ -153,6 +153,35 @@ func (s *Server) routes() {
 		Errors:   []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
 	}, s.presence)
 
+	// Notifications.
+	huma.Register(api, huma.Operation{
+		OperationID: "list_notifications_api_v1_notifications_get", Method: http.MethodGet, Path: "/api/v1/notifications",
+		Summary: "Inbox", Tags: []string{"notifications"}, Security: secured,
+		Description: "The caller's notifications, newest first; `X-Unread-Count` counts the unread ones. " + pagingDoc,
+		Errors:      []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
+	}, s.listNotifications)
+	huma.Register(api, huma.Operation{
+		OperationID: "mark_notification_read_api_v1_notifications__notification_id__read_post", Method: http.MethodPost,
+		Path: "/api/v1/notifications/{notification_id}/read", Summary: "Mark read", Tags: []string{"notifications"}, Security: secured,
+		Errors: []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}, s.markRead)
+	huma.Register(api, huma.Operation{
+		OperationID: "mark_all_read_api_v1_notifications_read_all_post", Method: http.MethodPost,
+		Path: "/api/v1/notifications/read-all", Summary: "Mark all read", Tags: []string{"notifications"}, Security: secured,
+		Errors: []int{http.StatusUnauthorized},
+	}, s.markAllRead)
+	huma.Register(api, huma.Operation{
+		OperationID: "get_notification_settings_api_v1_users_me_notification_settings_get", Method: http.MethodGet,
+		Path: "/api/v1/users/me/notification-settings", Summary: "Email settings", Tags: []string{"notifications"}, Security: secured,
+		Description: "Whether each kind of email (task_assigned, member_added) is sent to the caller.",
+		Errors:      []int{http.StatusUnauthorized},
+	}, s.getSettings)
+	huma.Register(api, huma.Operation{
+		OperationID: "put_notification_settings_api_v1_users_me_notification_settings_put", Method: http.MethodPut,
+		Path: "/api/v1/users/me/notification-settings", Summary: "Change email settings", Tags: []string{"notifications"}, Security: secured,
+		Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
+	}, s.putSettings)
+
 	// Operations.
 	huma.Register(api, huma.Operation{
 		OperationID: "healthz", Method: http.MethodGet, Path: "/healthz",
@@ -168,6 +197,7 @@ func (s *Server) routes() {
 
 	s.documentRawRoutes()
 	s.mux.HandleFunc("GET /ws/projects/{project_id}", s.projectSocket)
+	s.mux.HandleFunc("GET /ws/notifications", s.notificationSocket)
 	docs := swaggerUI()
 	s.mux.Handle("GET /docs", docs)
 	s.mux.Handle("GET /docs/", docs)
@@ -205,6 +235,21 @@ func (s *Server) documentRawRoutes() {
 		Responses: map[string]*huma.Response{
 			"101": {Description: "Switching Protocols: the socket is open"},
 			"403": {Description: "Bad token, unknown project or not a member"},
+			"422": {Description: "Bad since"},
+		},
+	})
+	doc.AddOperation(&huma.Operation{
+		OperationID: "notification_socket", Method: http.MethodGet, Path: "/ws/notifications",
+		Summary: "Notifications (WebSocket)", Tags: []string{"realtime"},
+		Description: "Upgrades to a WebSocket that receives the caller's notifications as they commit, in seq order, " +
+			"as {\"event\": \"notification\", \"data\": {...}, \"seq\": N}. Refused with 403 for a bad token. See /asyncapi.yaml.",
+		Parameters: []*huma.Param{
+			{Name: "token", In: "query", Required: true, Description: "JWT access token", Schema: &huma.Schema{Type: "string"}},
+			{Name: "since", In: "query", Description: "Replay every notification after this seq first", Schema: &huma.Schema{Type: "integer", Minimum: ptr(0.0)}},
+		},
+		Responses: map[string]*huma.Response{
+			"101": {Description: "Switching Protocols: the socket is open"},
+			"403": {Description: "Bad token"},
 			"422": {Description: "Bad since"},
 		},
 	})

@@ -43,27 +43,21 @@ func (s *Server) projectSocket(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fromDomain(logger, err))
 		return
 	}
-	req := realtime.JoinRequest{ProjectID: projectID, UserID: user.ID, Username: user.Username, Expires: expires}
-	if raw, ok := q["since"]; ok {
-		since, err := strconv.ParseInt(strings.TrimSpace(raw[0]), 10, 64)
-		switch {
-		case err != nil || since < 0:
-			writeError(w, invalid(issue{Loc: []any{"query", "since"}, Msg: "since must be a non-negative integer", Type: "value_error"}))
-			return
-		case since > p.LastSeq:
-			writeError(w, invalid(issue{Loc: []any{"query", "since"}, Msg: "since is ahead of the project's newest event (" + strconv.FormatInt(p.LastSeq, 10) + ")", Type: "value_error"}))
-			return
-		}
-		req.Since = &since
-	} else {
-		// Start from the log as it was when access was checked: an event
-		// committed between this read and the socket joining its room (the
-		// client may already be acting on its open socket) is still
-		// delivered.
-		req.Since = &p.LastSeq
+	// Without since, start from the log as it was when access was checked:
+	// an event committed between this read and the socket joining its room
+	// (the client may already be acting on its open socket) is still
+	// delivered.
+	since, ok := s.sinceParam(w, r, p.LastSeq)
+	if !ok {
+		return
 	}
+	s.upgrade(w, r, realtime.JoinRequest{Kind: realtime.ProjectStream, ID: projectID, UserID: user.ID, Username: user.Username, Expires: expires, Since: &since})
+}
+
+// upgrade completes the WebSocket handshake and hands the socket to the hub.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, req realtime.JoinRequest) {
 	if !s.originAllowed(r) {
-		writeError(w, forbidden)
+		writeError(w, detail(http.StatusForbidden, "Forbidden"))
 		return
 	}
 	nc, rw, _, err := ws.HTTPUpgrader{Timeout: 10 * time.Second}.Upgrade(r, w)
@@ -77,8 +71,8 @@ func (s *Server) projectSocket(w http.ResponseWriter, r *http.Request) {
 		early, _ := rw.Reader.Peek(n)
 		req.Buffered = bytes.Clone(early)
 	}
-	if err := s.hub.Join(ctx, nc, req); err != nil {
-		logger.Warn("socket join failed", "project_id", projectID, "err", err)
+	if err := s.hub.Join(r.Context(), nc, req); err != nil {
+		loggerFrom(r.Context(), s.logger).Warn("socket join failed", "stream", req.ID, "err", err)
 	}
 }
 

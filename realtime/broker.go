@@ -7,13 +7,57 @@ import (
 	"github.com/taskwire/taskwire"
 )
 
-// Broker carries committed events to the hub of every instance.
+// Kind is the kind of stream a message belongs to.
+type Kind uint8
+
+// Stream kinds: a project's events, and a user's notifications.
+const (
+	ProjectStream Kind = iota + 1
+	UserStream
+)
+
+// Message is one entry of a stream as the broker carries it: the stream
+// (kind and id), its seq in that stream, its JSON, and whose access it ends
+// (project streams: -1 everyone, a user id, or 0).
+type Message struct {
+	Kind    Kind
+	ID      int64
+	Seq     int64
+	Payload []byte
+	Revoke  int64
+}
+
+// EventMessage encodes a project event.
+func EventMessage(e taskwire.Event) Message {
+	return Message{Kind: ProjectStream, ID: e.ProjectID, Seq: e.Seq, Payload: e.AppendJSON(make([]byte, 0, 128+len(e.Data))), Revoke: revokes(e)}
+}
+
+// NotificationMessage encodes a notification as
+// {"event":"notification","data":{...},"seq":N}.
+func NotificationMessage(n taskwire.Notification) Message {
+	return Message{Kind: UserStream, ID: n.UserID, Seq: n.Seq, Payload: notificationJSON(n)}
+}
+
+// Broker carries committed messages to the hub of every instance.
 type Broker interface {
-	// Publish hands an event over without blocking on consumers.
-	Publish(e taskwire.Event)
-	// Run calls deliver with published events, in the order they were
+	// Publish hands a message over without blocking on consumers.
+	Publish(m Message)
+	// Run calls deliver with published messages, in the order they were
 	// published on this instance, until ctx ends.
-	Run(ctx context.Context, deliver func(taskwire.Event)) error
+	Run(ctx context.Context, deliver func(Message)) error
+}
+
+// Publisher adapts a Broker to taskwire.Publisher.
+type Publisher struct{ Broker Broker }
+
+var _ taskwire.Publisher = Publisher{}
+
+// Publish implements taskwire.Publisher.
+func (p Publisher) Publish(e taskwire.Event) { p.Broker.Publish(EventMessage(e)) }
+
+// PublishNotification implements taskwire.Publisher.
+func (p Publisher) PublishNotification(n taskwire.Notification) {
+	p.Broker.Publish(NotificationMessage(n))
 }
 
 // MemoryBroker is the single-instance broker: an unbounded in-process
@@ -21,7 +65,7 @@ type Broker interface {
 // the hub is slower than the writers, which dispatch never is for long.
 type MemoryBroker struct {
 	mu     sync.Mutex // guards queue
-	queue  []taskwire.Event
+	queue  []Message
 	signal chan struct{} // has a value when queue may be non-empty
 }
 
@@ -31,9 +75,9 @@ func NewMemoryBroker() *MemoryBroker {
 }
 
 // Publish implements Broker.
-func (b *MemoryBroker) Publish(e taskwire.Event) {
+func (b *MemoryBroker) Publish(m Message) {
 	b.mu.Lock()
-	b.queue = append(b.queue, e)
+	b.queue = append(b.queue, m)
 	b.mu.Unlock()
 	select {
 	case b.signal <- struct{}{}:
@@ -42,8 +86,8 @@ func (b *MemoryBroker) Publish(e taskwire.Event) {
 }
 
 // Run implements Broker.
-func (b *MemoryBroker) Run(ctx context.Context, deliver func(taskwire.Event)) error {
-	var batch []taskwire.Event
+func (b *MemoryBroker) Run(ctx context.Context, deliver func(Message)) error {
+	var batch []Message
 	for {
 		select {
 		case <-b.signal:
@@ -53,9 +97,9 @@ func (b *MemoryBroker) Run(ctx context.Context, deliver func(taskwire.Event)) er
 		b.mu.Lock()
 		batch, b.queue = b.queue, batch[:0]
 		b.mu.Unlock()
-		for i, e := range batch {
-			deliver(e)
-			batch[i] = taskwire.Event{}
+		for i, m := range batch {
+			deliver(m)
+			batch[i] = Message{}
 		}
 	}
 }

@@ -103,11 +103,14 @@ func (c *conn) wake() {
 	go c.write()
 }
 
-// JoinRequest describes an authenticated socket joining a project room.
+// JoinRequest describes an authenticated socket joining a stream: a
+// project's room (Kind ProjectStream, ID the project) or a user's
+// notifications (Kind UserStream, ID the user).
 type JoinRequest struct {
-	ProjectID int64
-	UserID    int64
-	Username  string
+	Kind     Kind
+	ID       int64
+	UserID   int64
+	Username string
 	// Since, when set, asks for every event after it before live ones.
 	Since *int64
 	// Expires is when the caller's token expires; the socket closes then
@@ -123,7 +126,7 @@ type JoinRequest struct {
 // goroutine — for HTTP, the server's connection goroutine with its large
 // stack — is not kept for the socket's lifetime.
 func (h *Hub) Join(ctx context.Context, nc net.Conn, req JoinRequest) error {
-	r, err := h.room(ctx, req.ProjectID)
+	r, err := h.room(ctx, topic{req.Kind, req.ID})
 	if err != nil {
 		code := CloseInternal
 		if errors.Is(err, ErrClosing) {
@@ -424,7 +427,7 @@ func (c *conn) reasonFor(code int) string {
 func (c *conn) replay() error {
 	h, r := c.room.hub, c.room
 	c.replaying.Store(true)
-	events, err := h.source.Replay(c.ctx, r.id, c.cursor.Load(), 500)
+	events, err := h.replay(c.ctx, r.topic, c.cursor.Load(), 500)
 	var gone *taskwire.GoneError
 	if errors.As(err, &gone) {
 		head := r.headSeq()
@@ -436,22 +439,20 @@ func (c *conn) replay() error {
 		return nil
 	}
 	if err != nil {
-		h.logger.Error("realtime: replay failed", "project_id", r.id, "err", err)
+		h.logger.Error("realtime: replay failed", "stream", r.topic.id, "kind", r.topic.kind, "err", err)
 		c.stop(CloseInternal, "replay failed; reconnect with since", false)
 		return errClosed
 	}
-	var payload []byte
 	for _, e := range events {
 		if e.Seq != c.cursor.Load()+1 {
 			continue
 		}
-		payload = e.AppendJSON(payload[:0])
-		if err := c.send(textFrame(payload)); err != nil {
+		if err := c.send(textFrame(e.Payload)); err != nil {
 			c.vanish()
 			return errClosed
 		}
 		c.cursor.Store(e.Seq)
-		if rv := revokes(e); rv == -1 || rv == c.userID {
+		if rv := e.Revoke; rv == -1 || rv == c.userID {
 			c.stop(CloseAccessRevoked, "access revoked", false)
 			return errClosed
 		}

@@ -46,6 +46,10 @@ func TestAsyncAPIDocumentsEveryMessage(t *testing.T) {
 			t.Errorf("channels.projectRoom.messages lacks %q", typ)
 		}
 	}
+	if _, ok := doc.Channels["userNotifications"].Messages["notification"]; !ok {
+		t.Error("channels.userNotifications.messages lacks notification")
+	}
+	types = append(types, "notification")
 	for name := range doc.Components.Messages {
 		if !slices.Contains(types, name) {
 			t.Errorf("asyncapi.yaml documents %q, which the code never sends", name)

@@ -11,19 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/taskwire/taskwire"
 )
-
-// Source reads the durable event log.
-type Source interface {
-	// LastSeq returns the project's newest seq. Returns NotFound.
-	LastSeq(ctx context.Context, projectID int64) (int64, error)
-	// LastSeqs returns the newest seq of each existing project among ids.
-	LastSeqs(ctx context.Context, ids []int64) (map[int64]int64, error)
-	// Replay returns up to limit events after since, oldest first; a
-	// *taskwire.GoneError when since is older than the retained log.
-	Replay(ctx context.Context, projectID, since int64, limit int) ([]taskwire.Event, error)
-}
 
 // Options tune a Hub. Zero fields take the defaults in brackets.
 type Options struct {
@@ -99,7 +87,7 @@ type Hub struct {
 	writeSlots chan struct{} // one value per socket write under way; see conn.writeLocked
 
 	mu      sync.Mutex // guards rooms, closing and conns
-	rooms   map[int64]*room
+	rooms   map[topic]*room
 	closing bool
 	conns   sync.WaitGroup // one per joined connection
 }
@@ -107,7 +95,7 @@ type Hub struct {
 // NewHub returns a hub fed by broker and repairing gaps from source.
 func NewHub(logger *slog.Logger, source Source, broker Broker, opts Options) *Hub {
 	opts.defaults()
-	return &Hub{logger: logger, source: source, broker: broker, opts: opts, rooms: map[int64]*room{},
+	return &Hub{logger: logger, source: source, broker: broker, opts: opts, rooms: map[topic]*room{},
 		writeSlots: make(chan struct{}, opts.WriteConcurrency)}
 }
 
@@ -144,34 +132,38 @@ func (h *Hub) reconcileLoop(ctx context.Context) {
 // project is gone fetches too: its last event (project_deleted) may be the
 // one it missed.
 func (h *Hub) reconcile(ctx context.Context) error {
-	h.mu.Lock()
-	rooms := make([]*room, 0, len(h.rooms))
-	ids := make([]int64, 0, len(h.rooms))
-	for id, r := range h.rooms {
-		rooms = append(rooms, r)
-		ids = append(ids, id)
-	}
-	h.mu.Unlock()
-	if len(rooms) == 0 {
-		return nil
-	}
-	last, err := h.source.LastSeqs(ctx, ids)
-	if err != nil {
-		return err
-	}
-	for _, r := range rooms {
-		seq, ok := last[r.id]
-		if !ok {
-			seq = -1 // deleted: look for anything after head
+	for _, kind := range []Kind{ProjectStream, UserStream} {
+		h.mu.Lock()
+		var rooms []*room
+		var ids []int64
+		for t, r := range h.rooms {
+			if t.kind == kind {
+				rooms = append(rooms, r)
+				ids = append(ids, t.id)
+			}
 		}
-		r.catchUp(seq)
+		h.mu.Unlock()
+		if len(rooms) == 0 {
+			continue
+		}
+		last, err := h.lastSeqs(ctx, kind, ids)
+		if err != nil {
+			return err
+		}
+		for _, r := range rooms {
+			seq, ok := last[r.topic.id]
+			if !ok {
+				seq = -1 // deleted: look for anything after head
+			}
+			r.catchUp(seq)
+		}
 	}
 	return nil
 }
 
-func (h *Hub) dispatch(e taskwire.Event) {
+func (h *Hub) dispatch(e Message) {
 	h.mu.Lock()
-	r := h.rooms[e.ProjectID]
+	r := h.rooms[topic{e.Kind, e.ID}]
 	h.mu.Unlock()
 	if r != nil {
 		r.offer(e)
@@ -183,16 +175,16 @@ var ErrClosing = errors.New("realtime: hub is shutting down")
 
 // room returns the project's room, creating and initializing it if needed,
 // and counts one more user of it. Callers must call release.
-func (h *Hub) room(ctx context.Context, projectID int64) (*room, error) {
+func (h *Hub) room(ctx context.Context, t topic) (*room, error) {
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
 		return nil, ErrClosing
 	}
-	r := h.rooms[projectID]
+	r := h.rooms[t]
 	if r == nil {
-		r = newRoom(h, projectID)
-		h.rooms[projectID] = r
+		r = newRoom(h, t)
+		h.rooms[t] = r
 	}
 	r.users++
 	h.mu.Unlock()
@@ -208,8 +200,8 @@ func (h *Hub) release(r *room) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	r.users--
-	if r.users == 0 && h.rooms[r.id] == r {
-		delete(h.rooms, r.id)
+	if r.users == 0 && h.rooms[r.topic] == r {
+		delete(h.rooms, r.topic)
 	}
 }
 

@@ -38,7 +38,7 @@ type PresenceEntry struct {
 // this instance, by user id.
 func (h *Hub) Presence(projectID int64) []PresenceEntry {
 	h.mu.Lock()
-	r := h.rooms[projectID]
+	r := h.rooms[topic{ProjectStream, projectID}]
 	h.mu.Unlock()
 	out := []PresenceEntry{}
 	if r == nil {

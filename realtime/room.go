@@ -26,7 +26,7 @@ type frame struct {
 // pull from it; none is ever pushed to, so a slow one slows nobody else.
 type room struct {
 	hub   *Hub
-	id    int64
+	topic topic
 	users int // guarded by hub.mu: joins not yet released
 
 	initMu sync.Mutex // serializes init's database read
@@ -35,25 +35,25 @@ type room struct {
 	// once, so reads share it; c.eph is only touched by c's own writer
 	// under the read lock, and by the room under the write lock.
 	mu      sync.RWMutex
-	ready   bool                     // head has been read from the log
-	base    int64                    // head when the room became ready; older frames are not in ring
-	head    int64                    // the newest seq appended; every seq up to it was appended in order
-	bytes   int64                    // cumulative size of appended frames
-	ring    []frame                  // recent frames; seq s lives at ring[s % len(ring)]
-	pending map[int64]taskwire.Event // events ahead of head, waiting for the gap to fill
-	want    int64                    // the log is known to reach this seq; repair until head does
-	probe   bool                     // repair once even without a known target (project deleted)
-	filling bool                     // a gap repair is running
+	ready   bool              // head has been read from the log
+	base    int64             // head when the room became ready; older frames are not in ring
+	head    int64             // the newest seq appended; every seq up to it was appended in order
+	bytes   int64             // cumulative size of appended frames
+	ring    []frame           // recent frames; seq s lives at ring[s % len(ring)]
+	pending map[int64]Message // messages ahead of head, waiting for the gap to fill
+	want    int64             // the log is known to reach this seq; repair until head does
+	probe   bool              // repair once even without a known target (project deleted)
+	filling bool              // a gap repair is running
 	conns   map[*conn]struct{}
 	present map[int64]*presence // users with an open socket here
 }
 
-func newRoom(h *Hub, id int64) *room {
+func newRoom(h *Hub, t topic) *room {
 	return &room{
 		hub:     h,
-		id:      id,
+		topic:   t,
 		ring:    make([]frame, h.opts.QueueMessages+1),
-		pending: map[int64]taskwire.Event{},
+		pending: map[int64]Message{},
 		conns:   map[*conn]struct{}{},
 		present: map[int64]*presence{},
 	}
@@ -70,7 +70,7 @@ func (r *room) init(ctx context.Context) error {
 	if ready {
 		return nil
 	}
-	last, err := r.hub.source.LastSeq(ctx, r.id)
+	last, err := r.hub.lastSeq(ctx, r.topic)
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (r *room) init(ctx context.Context) error {
 // offer takes an event from the broker: in order it is appended, a
 // duplicate is ignored, ahead of order it waits while the gap is repaired
 // from the log.
-func (r *room) offer(e taskwire.Event) {
+func (r *room) offer(e Message) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.ready || e.Seq > r.head+1 {
@@ -164,7 +164,7 @@ func (r *room) repair() {
 		backoff := 10 * time.Millisecond
 		for {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			events, err := r.hub.source.Replay(ctx, r.id, from, 1000)
+			events, err := r.hub.replay(ctx, r.topic, from, 1000)
 			cancel()
 			var gone *taskwire.GoneError
 			if errors.As(err, &gone) {
@@ -172,7 +172,7 @@ func (r *room) repair() {
 				// long outage): its sockets cannot be given what they missed,
 				// so they are told to resume, which answers resync_required.
 				r.mu.Lock()
-				r.hub.logger.Error("realtime: room fell behind the retained log", "project_id", r.id, "head", r.head, "oldest", gone.OldestSeq)
+				r.hub.logger.Error("realtime: room fell behind the retained log", "stream", r.topic.id, "kind", r.topic.kind, "head", r.head, "oldest", gone.OldestSeq)
 				for c := range r.conns {
 					c.stop(CloseTooSlow, "missed events are no longer retained; reconnect with since", false)
 				}
@@ -199,7 +199,7 @@ func (r *room) repair() {
 				r.mu.Unlock()
 				return
 			}
-			r.hub.logger.Error("realtime: gap repair failed; retrying", "project_id", r.id, "after_seq", from, "err", err)
+			r.hub.logger.Error("realtime: gap repair failed; retrying", "stream", r.topic.id, "kind", r.topic.kind, "after_seq", from, "err", err)
 			time.Sleep(backoff)
 			backoff = min(2*backoff, 2*time.Second)
 		}
@@ -207,11 +207,11 @@ func (r *room) repair() {
 }
 
 // append adds the next event and wakes the connections. r.mu must be held.
-func (r *room) append(e taskwire.Event) {
-	data := textFrame(e.AppendJSON(make([]byte, 0, 128+len(e.Data))))
+func (r *room) append(e Message) {
+	data := textFrame(e.Payload)
 	r.bytes += int64(len(data))
 	r.head = e.Seq
-	r.ring[e.Seq%int64(len(r.ring))] = frame{seq: e.Seq, data: data, revoke: revokes(e), end: r.bytes}
+	r.ring[e.Seq%int64(len(r.ring))] = frame{seq: e.Seq, data: data, revoke: e.Revoke, end: r.bytes}
 	r.deliver()
 }
 
@@ -276,6 +276,9 @@ func (r *room) add(c *conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.conns[c] = struct{}{}
+	if r.topic.kind != ProjectStream {
+		return
+	}
 	p := r.present[c.userID]
 	if p == nil {
 		p = &presence{username: c.username}
@@ -285,7 +288,7 @@ func (r *room) add(c *conn) {
 	if p.conns == 1 {
 		// Everyone else hears of it; the new socket itself is sent nothing
 		// on connect, as the seed's clients expect.
-		r.ephemeral(presenceMessage(TypePresenceJoined, r.id, c.userID, c.username), c)
+		r.ephemeral(presenceMessage(TypePresenceJoined, r.topic.id, c.userID, c.username), c)
 	}
 }
 
@@ -298,7 +301,7 @@ func (r *room) remove(c *conn) {
 		p.conns--
 		if p.conns == 0 {
 			delete(r.present, c.userID)
-			r.ephemeral(presenceMessage(TypePresenceLeft, r.id, c.userID, c.username), nil)
+			r.ephemeral(presenceMessage(TypePresenceLeft, r.topic.id, c.userID, c.username), nil)
 		}
 	}
 }

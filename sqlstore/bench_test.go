@@ -18,6 +18,8 @@ type discard struct{}
 
 func (discard) Publish(taskwire.Event) {}
 
+func (discard) PublishNotification(taskwire.Notification) {}
+
 // BenchmarkTaskUpdate measures Service.SetTaskStatus on a real SQLite file
 // with durable commits: load the task, check membership, update it, bump
 // the project's seq and append the event, in one unit of work. The
@@ -67,7 +69,7 @@ func benchSetup(b *testing.B, sync string, n int) (*taskwire.Service, taskwire.U
 		b.Fatal(err)
 	}
 	hasher, _ := auth.NewBcrypt(4)
-	svc := taskwire.NewService(db, discard{}, hasher, taskwire.Options{})
+	svc := taskwire.NewService(db, discard{}, nil, hasher, taskwire.Options{})
 	owner, err := svc.Signup(ctx, taskwire.Signup{Email: "bench@example.com", Username: "bench", Password: "password"})
 	if err != nil {
 		b.Fatal(err)

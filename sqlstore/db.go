@@ -32,6 +32,8 @@ type DB struct {
 	writer *writer // SQLite's group-committing writer loop
 	path   string  // SQLite file
 	logger *slog.Logger
+
+	writeDSN string // SQLite: for pools opened by NewPool
 }
 
 var _ taskwire.Store = (*DB)(nil)
@@ -79,8 +81,11 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("sqlstore: %w", err)
 		}
 	}
-	dsn := func(extra ...string) string {
+	dsn := func(txlock string, extra ...string) string {
 		q := url.Values{}
+		if txlock != "" {
+			q.Set("_txlock", txlock)
+		}
 		q.Add("_pragma", "busy_timeout(10000)")
 		q.Add("_pragma", "foreign_keys(1)")
 		q.Add("_pragma", "journal_mode(WAL)")
@@ -90,7 +95,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 		}
 		return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 	}
-	write, err := sql.Open("sqlite", dsn())
+	write, err := sql.Open("sqlite", dsn("immediate"))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
@@ -103,19 +108,33 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("sqlstore: open %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite", dsn("query_only(1)"))
+	read, err := sql.Open("sqlite", dsn("", "query_only(1)"))
 	if err != nil {
 		write.Close()
 		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
 	read.SetMaxOpenConns(opts.Readers)
 	read.SetMaxIdleConns(opts.Readers)
-	db := &DB{reads: reads{q: newPrepared(read), d: sqliteDialect}, d: sqliteDialect, read: read, write: write, path: path, logger: opts.Logger}
+	db := &DB{reads: reads{q: newPrepared(read), d: sqliteDialect}, d: sqliteDialect, read: read, write: write, path: path, logger: opts.Logger,
+		writeDSN: dsn("immediate")}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 128
 	}
 	db.writer = newWriter(db, opts.MaxBatch)
 	return db, nil
+}
+
+// NewPool opens another pool of at most conns connections that may write
+// to the same database, for a component that needs its own *sql.DB (the
+// job queue). The caller closes it.
+func (db *DB) NewPool(conns int) (*sql.DB, error) {
+	p, err := sql.Open("sqlite", db.writeDSN)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: %w", err)
+	}
+	p.SetMaxOpenConns(conns)
+	p.SetMaxIdleConns(conns)
+	return p, nil
 }
 
 // Path returns the SQLite file ("" for PostgreSQL).

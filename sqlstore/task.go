@@ -9,14 +9,14 @@ import (
 	"github.com/taskwire/taskwire"
 )
 
-const taskColumns = "id, title, description, status, project_id, assignee_id, version, created_at, updated_at"
+const taskColumns = "id, title, description, status, project_id, assignee_id, version, created_at, updated_at, assigned_seq"
 
 func scanTask(r interface{ Scan(...any) error }) (taskwire.Task, error) {
 	var t taskwire.Task
 	var desc sql.NullString
 	var assignee sql.NullInt64
 	err := r.Scan(&t.ID, &t.Title, &desc, &t.Status, &t.ProjectID, &assignee, &t.Version,
-		nullTime{&t.CreatedAt}, nullTime{&t.UpdatedAt})
+		nullTime{&t.CreatedAt}, nullTime{&t.UpdatedAt}, &t.AssignedSeq)
 	t.Description, t.AssigneeID = strPtr(desc), int64Ptr(assignee)
 	return t, err
 }
@@ -51,18 +51,18 @@ func (s reads) Tasks(ctx context.Context, projectID int64, f taskwire.TaskFilter
 
 // CreateTask implements taskwire.Tx.
 func (s writes) CreateTask(ctx context.Context, t taskwire.Task) (taskwire.Task, error) {
-	err := s.row(ctx, `INSERT INTO tasks (title, description, status, project_id, assignee_id, version, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+	err := s.row(ctx, `INSERT INTO tasks (title, description, status, project_id, assignee_id, version, created_at, updated_at, assigned_seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		t.Title, t.Description, string(t.Status), t.ProjectID, t.AssigneeID, t.Version,
-		s.d.time(t.CreatedAt), s.d.time(t.UpdatedAt)).Scan(&t.ID)
+		s.d.time(t.CreatedAt), s.d.time(t.UpdatedAt), t.AssignedSeq).Scan(&t.ID)
 	return t, dbErr(err)
 }
 
 // UpdateTask implements taskwire.Tx.
 func (s writes) UpdateTask(ctx context.Context, t taskwire.Task) error {
 	_, err := s.exec(ctx, `UPDATE tasks SET title = ?, description = ?, status = ?, assignee_id = ?,
-		version = ?, updated_at = ? WHERE id = ?`,
-		t.Title, t.Description, string(t.Status), t.AssigneeID, t.Version, s.d.time(t.UpdatedAt), t.ID)
+		version = ?, updated_at = ?, assigned_seq = ? WHERE id = ?`,
+		t.Title, t.Description, string(t.Status), t.AssigneeID, t.Version, s.d.time(t.UpdatedAt), t.AssignedSeq, t.ID)
 	return dbErr(err)
 }
 

@@ -137,7 +137,11 @@ func (w *writer) commit(batch []*writeReq) {
 		w.conn, w.stmts = conn, newPrepared(conn)
 	}
 	conn := w.conn
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	// BEGIN IMMEDIATE (the writer's DSN sets _txlock). The *sql.Tx lets
+	// River insert jobs in the same transaction; our own statements run on
+	// the same connection through w.stmts, inside it.
+	sqlTx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
 		fail(fmt.Errorf("sqlstore: begin: %w", err))
 		w.dropConn()
 		return
@@ -146,7 +150,7 @@ func (w *writer) commit(batch []*writeReq) {
 	// rolled back whole.
 	single := len(batch) == 1
 	abort := func(err error) {
-		if _, rerr := conn.ExecContext(ctx, "ROLLBACK"); rerr != nil {
+		if rerr := sqlTx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			w.db.logger.Error("sqlstore: rollback failed", "err", rerr)
 			w.dropConn()
 		}
@@ -169,7 +173,7 @@ func (w *writer) commit(batch []*writeReq) {
 				return
 			}
 		}
-		t := &tx{writes: writes{reads{q: uncancelable{w.stmts}, d: w.db.d}}}
+		t := &tx{writes: writes{reads{q: uncancelable{w.stmts}, d: w.db.d}}, sqlTx: sqlTx}
 		req.err = run(req.fn, t)
 		if req.err != nil {
 			if single {
@@ -193,12 +197,14 @@ func (w *writer) commit(batch []*writeReq) {
 		}
 		committed++
 	}
-	stmt := "COMMIT"
 	if committed == 0 {
-		stmt = "ROLLBACK"
+		if err := sqlTx.Rollback(); err != nil {
+			abort(fmt.Errorf("sqlstore: rollback: %w", err))
+		}
+		return
 	}
-	if _, err := conn.ExecContext(ctx, stmt); err != nil {
-		abort(fmt.Errorf("sqlstore: %s: %w", stmt, err))
+	if err := sqlTx.Commit(); err != nil {
+		abort(fmt.Errorf("sqlstore: commit: %w", err))
 	}
 }
 
@@ -243,8 +249,13 @@ func (u uncancelable) QueryRowContext(ctx context.Context, query string, args ..
 // tx is the taskwire.Tx handed to a unit of work.
 type tx struct {
 	writes
+	sqlTx *sql.Tx
 	hooks []func()
 }
+
+// SQLTx returns the database transaction of the unit of work, for a job
+// queue that inserts its jobs in it (River's InsertTx).
+func (t *tx) SQLTx() *sql.Tx { return t.sqlTx }
 
 var _ taskwire.Tx = (*tx)(nil)
 

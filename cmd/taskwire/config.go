@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/mail"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -15,29 +17,35 @@ import (
 
 // config is every setting, read from the environment and overridden by flags.
 type config struct {
-	Addr            string
-	Database        sqlstore.Target
-	DatabaseURL     string
-	JWTSecret       string
-	JWTTTL          time.Duration
-	BcryptCost      int
-	CORSOrigins     []string
-	AuthRate        auth.Rate
-	TrustProxy      bool
-	LogFormat       string
-	LogLevel        string
-	RetentionAge    time.Duration
-	RetentionCount  int64
-	ShutdownGrace   time.Duration
-	RedocScriptURL  string
-	SQLiteSync      string
-	WSQueueMessages int
-	WSQueueBytes    int
-	WSPingInterval  time.Duration
-	WSPongTimeout   time.Duration
-	WSWriteTimeout  time.Duration
-	PprofAddr       string
-	WSReconcile     time.Duration
+	Addr             string
+	Database         sqlstore.Target
+	DatabaseURL      string
+	JWTSecret        string
+	JWTTTL           time.Duration
+	BcryptCost       int
+	CORSOrigins      []string
+	AuthRate         auth.Rate
+	TrustProxy       bool
+	LogFormat        string
+	LogLevel         string
+	RetentionAge     time.Duration
+	RetentionCount   int64
+	ShutdownGrace    time.Duration
+	RedocScriptURL   string
+	SQLiteSync       string
+	WSQueueMessages  int
+	WSQueueBytes     int
+	WSPingInterval   time.Duration
+	WSPongTimeout    time.Duration
+	WSWriteTimeout   time.Duration
+	PprofAddr        string
+	SMTPURL          string
+	MailFrom         string
+	BaseURL          string
+	EmailDebounce    time.Duration
+	EmailMaxAttempts int
+	EmailRetryBase   time.Duration
+	WSReconcile      time.Duration
 }
 
 // setting is one configuration entry: its variable, flag, default and
@@ -162,7 +170,41 @@ var settings = []setting{
 		return nil
 	}},
 	{"REDIS_URL", "redis-url", "", "Redis for multi-instance fan-out (not supported by this build yet; must be empty)", unsupported},
-	{"SMTP_URL", "smtp-url", "", "SMTP server for email (not supported by this build yet; must be empty)", unsupported},
+	{"SMTP_URL", "smtp-url", "", "SMTP server for email: smtp://[user:pass@]host:port[?starttls=required|none], smtps://...; empty: emails are written to the log", func(c *config, v string) error {
+		if v != "" && !strings.HasPrefix(v, "smtp://") && !strings.HasPrefix(v, "smtps://") {
+			return errors.New("want smtp://[user:pass@]host:port or smtps://...")
+		}
+		c.SMTPURL = v
+		return nil
+	}},
+	{"MAIL_FROM", "mail-from", "Taskwire <taskwire@localhost>", "sender of emails", func(c *config, v string) error {
+		if _, err := mail.ParseAddress(v); err != nil {
+			return errors.New("want an address such as Taskwire <noreply@example.com>")
+		}
+		c.MailFrom = v
+		return nil
+	}},
+	{"BASE_URL", "base-url", "http://localhost:8080", "where links in emails point", func(c *config, v string) error {
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("want an http(s) URL")
+		}
+		c.BaseURL = v
+		return nil
+	}},
+	{"EMAIL_DEBOUNCE", "email-debounce", "10s", "delay before an assignment email; a task reassigned within it emails only the last assignee", func(c *config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return errors.New("want a duration such as 10s (0 sends at once)")
+		}
+		c.EmailDebounce = d
+		if d == 0 {
+			c.EmailDebounce = -1 // the queue reads 0 as "default"
+		}
+		return nil
+	}},
+	{"EMAIL_MAX_ATTEMPTS", "email-max-attempts", "10", "delivery attempts before an email is kept as failed", intSetting(func(c *config) *int { return &c.EmailMaxAttempts })},
+	{"EMAIL_RETRY_BASE", "email-retry-base", "10s", "delay before the first retry of an email; each next one doubles, up to an hour", durationSetting(func(c *config) *time.Duration { return &c.EmailRetryBase })},
 }
 
 func unsupported(_ *config, v string) error {

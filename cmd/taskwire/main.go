@@ -2,6 +2,7 @@
 //
 //	taskwire [serve] [flags]   run the server (the default)
 //	taskwire migrate [flags]   apply database migrations and exit
+//	taskwire jobs [flags]      list pending and failed background jobs
 //	taskwire openapi           print the OpenAPI document
 //	taskwire version           print the version
 package main
@@ -28,9 +29,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river/rivertype"
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/auth"
 	"github.com/taskwire/taskwire/httpapi"
+	"github.com/taskwire/taskwire/notify"
 	"github.com/taskwire/taskwire/realtime"
 	"github.com/taskwire/taskwire/sqlstore"
 )
@@ -58,14 +61,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return migrate(ctx, rest, getenv, stdout, stderr)
 	case "openapi":
 		return printOpenAPI(stdout)
+	case "jobs":
+		return listJobs(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "taskwire", version())
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: taskwire [serve|migrate|openapi|version] [flags]; taskwire serve -h lists the flags")
+		fmt.Fprintln(stdout, "usage: taskwire [serve|migrate|jobs|openapi|version] [flags]; taskwire serve -h lists the flags")
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (want serve, migrate, openapi or version)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, migrate, jobs, openapi or version)", cmd)
 }
 
 func version() string {
@@ -115,8 +120,63 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
+	defer db.Close()
+	pool, err := db.NewPool(1)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := notify.Migrate(ctx, pool); err != nil {
+		return err
+	}
 	fmt.Fprintln(stdout, "migrations applied to", cfg.DatabaseURL)
-	return db.Close()
+	return nil
+}
+
+// listJobs prints the background jobs that are not done: due, scheduled,
+// retrying, running — and the failed ones that exhausted their attempts.
+func listJobs(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := loadConfig(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, stderr)
+	db, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	pool, err := db.NewPool(1)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	queue, err := notify.New(ctx, logger, pool, notify.LogMailer{Logger: logger}, nil, notify.Options{})
+	if err != nil {
+		return err
+	}
+	for _, group := range []struct {
+		title  string
+		states []rivertype.JobState
+	}{
+		{"pending", []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRetryable, rivertype.JobStateRunning}},
+		{"failed (attempts exhausted, kept 7 days)", []rivertype.JobState{rivertype.JobStateDiscarded, rivertype.JobStateCancelled}},
+	} {
+		jobs, err := queue.Jobs(ctx, group.states, 1000)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %d\n", group.title, len(jobs))
+		for _, j := range jobs {
+			last := ""
+			if n := len(j.Errors); n > 0 {
+				last = j.Errors[n-1].Error
+			}
+			fmt.Fprintf(stdout, "  #%d %s %s attempt %d/%d scheduled %s %s %s\n", j.ID, j.Kind, j.State, j.Attempt, j.MaxAttempts,
+				j.ScheduledAt.UTC().Format(time.RFC3339), j.EncodedArgs, last)
+		}
+	}
+	return nil
 }
 
 // secret returns JWT_SECRET, or the one generated once beside the database.
@@ -160,10 +220,34 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	// Writers publish committed events to the broker; the hub consumes them
-	// and reads the log through the service to repair gaps and resume.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// Email jobs run on River, on their own single-connection pool.
+	jobPool, err := db.NewPool(1)
+	if err != nil {
+		return err
+	}
+	defer jobPool.Close()
+	var mailer notify.Mailer = notify.LogMailer{Logger: logger}
+	if cfg.SMTPURL != "" {
+		if mailer, err = notify.NewSMTP(cfg.SMTPURL, cfg.MailFrom); err != nil {
+			return fmt.Errorf("config: %w", err)
+		}
+	}
+	queue, err := notify.New(ctx, logger, jobPool, mailer, reg, notify.Options{
+		Debounce: cfg.EmailDebounce, MaxAttempts: cfg.EmailMaxAttempts, RetryBase: cfg.EmailRetryBase, BaseURL: cfg.BaseURL,
+	})
+	if err != nil {
+		return err
+	}
+
+	// Writers publish committed events and notifications to the broker; the
+	// hub consumes them and reads the log through the service to repair
+	// gaps and resume.
 	broker := realtime.NewMemoryBroker()
-	svc := taskwire.NewService(db, broker, hasher, taskwire.Options{
+	pub := notify.NewCountingPublisher(realtime.Publisher{Broker: broker}, reg)
+	svc := taskwire.NewService(db, pub, queue, hasher, taskwire.Options{
 		RetentionCount: cfg.RetentionCount, RetentionAge: cfg.RetentionAge,
 	})
 	hub := realtime.NewHub(logger, svc, broker, realtime.Options{
@@ -171,9 +255,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		PingInterval: cfg.WSPingInterval, PongTimeout: cfg.WSPongTimeout, WriteTimeout: cfg.WSWriteTimeout,
 		ReconcileInterval: cfg.WSReconcile,
 	})
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	api := httpapi.New(logger, svc, tokens, hub, map[string]httpapi.ReadyCheck{"database": db.Ping}, reg, httpapi.Config{
 		Version: taskwire.APIVersion, CORSOrigins: cfg.CORSOrigins, AuthRate: cfg.AuthRate,
 		TrustProxy: cfg.TrustProxy, RedocScriptURL: cfg.RedocScriptURL, AsyncAPI: taskwire.AsyncAPI,
@@ -198,6 +279,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		}
 	}
 
+	if err := queue.Start(context.WithoutCancel(ctx), svc); err != nil {
+		return err
+	}
+
 	hubCtx, stopHub := context.WithCancel(context.WithoutCancel(ctx))
 	hubDone := make(chan error, 1)
 	go func() { hubDone <- hub.Run(hubCtx) }()
@@ -216,6 +301,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	select {
 	case err := <-serveDone:
 		stopHub()
+		_ = queue.Stop(context.Background())
 		return err
 	case <-ctx.Done():
 	}
@@ -227,6 +313,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	shutErr := srv.Shutdown(graceCtx)
 	if err := hub.Shutdown(graceCtx); err != nil {
 		shutErr = errors.Join(shutErr, fmt.Errorf("sockets: %w", err))
+	}
+	if err := queue.Stop(graceCtx); err != nil {
+		shutErr = errors.Join(shutErr, fmt.Errorf("jobs: %w", err))
 	}
 	stopHub()
 	<-hubDone

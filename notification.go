@@ -1,0 +1,84 @@
+package taskwire
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// NotificationType names why a user is notified.
+type NotificationType string
+
+// Notification types. A user is notified when a task is assigned to them;
+// when a task assigned to them changes status or title, or is deleted; when
+// they are added to or removed from a project — never for their own actions.
+const (
+	NotifyTaskAssigned      NotificationType = "task_assigned"
+	NotifyTaskStatusChanged NotificationType = "task_status_changed"
+	NotifyTaskUpdated       NotificationType = "task_updated"
+	NotifyTaskDeleted       NotificationType = "task_deleted"
+	NotifyMemberAdded       NotificationType = "member_added"
+	NotifyMemberRemoved     NotificationType = "member_removed"
+)
+
+// NotificationTypes lists every type.
+var NotificationTypes = []NotificationType{
+	NotifyTaskAssigned, NotifyTaskStatusChanged, NotifyTaskUpdated,
+	NotifyTaskDeleted, NotifyMemberAdded, NotifyMemberRemoved,
+}
+
+// EmailKinds are the notification types that also send an email; each
+// user can turn each one off.
+var EmailKinds = []NotificationType{NotifyTaskAssigned, NotifyMemberAdded}
+
+// Notification is one entry of a user's inbox. Seq numbers a user's
+// notifications 1, 2, 3, ... with no gaps, for the live push and resume.
+type Notification struct {
+	ID        int64            `json:"id"`
+	UserID    int64            `json:"-"`
+	Seq       int64            `json:"seq"`
+	Type      NotificationType `json:"type"`
+	ProjectID int64            `json:"project_id"`
+	TaskID    *int64           `json:"task_id"`
+	ActorID   int64            `json:"actor_id"`
+	Read      bool             `json:"read"`
+	CreatedAt time.Time        `json:"created_at"`
+	Data      json.RawMessage  `json:"data"`
+}
+
+// NotificationData is what a notification's data says, for an inbox to show
+// without more requests.
+type NotificationData struct {
+	ProjectName   string   `json:"project_name"`
+	ActorUsername string   `json:"actor_username"`
+	Title         string   `json:"title,omitempty"`
+	Status        Status   `json:"status,omitempty"`
+	Changes       []string `json:"changes,omitempty"`
+}
+
+// NotificationFilter narrows an inbox listing.
+type NotificationFilter struct {
+	UnreadOnly bool
+}
+
+// NotificationSettings says, per email kind, whether the user wants email.
+// Kinds not set default to on.
+type NotificationSettings struct {
+	Email map[NotificationType]bool `json:"email"`
+}
+
+// Wants reports whether the user wants email of kind k.
+func (s NotificationSettings) Wants(k NotificationType) bool {
+	on, ok := s.Email[k]
+	return !ok || on
+}
+
+// EmailJob asks for one email, sent after the commit by a durable job.
+// Seq is the seq of the event that caused it: one change, one job.
+type EmailJob struct {
+	Kind      NotificationType
+	UserID    int64
+	ProjectID int64
+	TaskID    int64 // 0 for membership
+	Seq       int64
+	ActorID   int64
+}

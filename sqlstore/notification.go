@@ -1,0 +1,141 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+
+	"github.com/taskwire/taskwire"
+)
+
+const notificationColumns = "id, user_id, seq, type, project_id, task_id, actor_id, read, created_at, data"
+
+func scanNotification(r interface{ Scan(...any) error }) (taskwire.Notification, error) {
+	var n taskwire.Notification
+	var task sql.NullInt64
+	var data string
+	err := r.Scan(&n.ID, &n.UserID, &n.Seq, &n.Type, &n.ProjectID, &task, &n.ActorID, &n.Read, nullTime{&n.CreatedAt}, &data)
+	n.TaskID, n.Data = int64Ptr(task), []byte(data)
+	return n, err
+}
+
+// Notifications implements taskwire.Reader.
+func (s reads) Notifications(ctx context.Context, userID int64, f taskwire.NotificationFilter, page taskwire.Page) ([]taskwire.Notification, error) {
+	q := "SELECT " + notificationColumns + " FROM notifications WHERE user_id = ?"
+	args := []any{userID}
+	if page.After > 0 {
+		q += " AND id < ?"
+		args = append(args, page.After)
+	}
+	if f.UnreadOnly {
+		q += " AND read = 0"
+	}
+	rows, err := s.query(ctx, q+" ORDER BY id DESC"+limit(page.Limit), args...)
+	return list(rows, err, func(r *sql.Rows) (taskwire.Notification, error) { return scanNotification(r) })
+}
+
+// UnreadCount implements taskwire.Reader.
+func (s reads) UnreadCount(ctx context.Context, userID int64) (int64, error) {
+	var n int64
+	err := s.row(ctx, "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read = 0", userID).Scan(&n)
+	return n, dbErr(err)
+}
+
+// NotificationsAfter implements taskwire.Reader.
+func (s reads) NotificationsAfter(ctx context.Context, userID, since int64, n int) ([]taskwire.Notification, error) {
+	rows, err := s.query(ctx, "SELECT "+notificationColumns+" FROM notifications WHERE user_id = ? AND seq > ? ORDER BY seq"+limit(n), userID, since)
+	return list(rows, err, func(r *sql.Rows) (taskwire.Notification, error) { return scanNotification(r) })
+}
+
+// NotificationSeqs implements taskwire.Reader.
+func (s reads) NotificationSeqs(ctx context.Context, ids []int64) (map[int64]int64, error) {
+	out := make(map[int64]int64, len(ids))
+	for chunk := range slices.Chunk(ids, 500) {
+		q := "SELECT id, notification_seq FROM users WHERE id IN (?" + strings.Repeat(", ?", len(chunk)-1) + ")"
+		args := make([]any, len(chunk))
+		for i, id := range chunk {
+			args[i] = id
+		}
+		rows, err := s.query(ctx, q, args...)
+		pairs, err := list(rows, err, func(r *sql.Rows) ([2]int64, error) {
+			var p [2]int64
+			err := r.Scan(&p[0], &p[1])
+			return p, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range pairs {
+			out[p[0]] = p[1]
+		}
+	}
+	return out, nil
+}
+
+// NotificationSettings implements taskwire.Reader.
+func (s reads) NotificationSettings(ctx context.Context, userID int64) (taskwire.NotificationSettings, error) {
+	rows, err := s.query(ctx, "SELECT kind, email FROM notification_settings WHERE user_id = ?", userID)
+	type kv struct {
+		kind  taskwire.NotificationType
+		email bool
+	}
+	kvs, err := list(rows, err, func(r *sql.Rows) (kv, error) {
+		var x kv
+		err := r.Scan(&x.kind, &x.email)
+		return x, err
+	})
+	if err != nil {
+		return taskwire.NotificationSettings{}, err
+	}
+	out := taskwire.NotificationSettings{Email: map[taskwire.NotificationType]bool{}}
+	for _, k := range taskwire.EmailKinds {
+		out.Email[k] = true
+	}
+	for _, x := range kvs {
+		out.Email[x.kind] = x.email
+	}
+	return out, nil
+}
+
+// CreateNotification implements taskwire.Tx. The user row's
+// notification_seq is bumped in the same unit of work, which serializes
+// notifications per user as last_seq does events per project.
+func (s writes) CreateNotification(ctx context.Context, n taskwire.Notification) (taskwire.Notification, error) {
+	err := s.row(ctx, "UPDATE users SET notification_seq = notification_seq + 1 WHERE id = ? RETURNING notification_seq", n.UserID).Scan(&n.Seq)
+	if err != nil {
+		return taskwire.Notification{}, notFound(err, taskwire.MsgUserNotFound)
+	}
+	err = s.row(ctx, `INSERT INTO notifications (user_id, seq, type, project_id, task_id, actor_id, read, created_at, data)
+		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING id`,
+		n.UserID, n.Seq, string(n.Type), n.ProjectID, n.TaskID, n.ActorID, s.d.time(n.CreatedAt), string(n.Data)).Scan(&n.ID)
+	return n, dbErr(err)
+}
+
+// MarkRead implements taskwire.Tx.
+func (s writes) MarkRead(ctx context.Context, userID, id int64) (taskwire.Notification, error) {
+	n, err := scanNotification(s.row(ctx, "UPDATE notifications SET read = 1 WHERE id = ? AND user_id = ? RETURNING "+notificationColumns, id, userID))
+	return n, notFound(err, taskwire.MsgNotificationNotFound)
+}
+
+// MarkAllRead implements taskwire.Tx.
+func (s writes) MarkAllRead(ctx context.Context, userID int64) (int64, error) {
+	res, err := s.exec(ctx, "UPDATE notifications SET read = 1 WHERE user_id = ? AND read = 0", userID)
+	if err != nil {
+		return 0, dbErr(err)
+	}
+	n, err := res.RowsAffected()
+	return n, dbErr(err)
+}
+
+// PutNotificationSettings implements taskwire.Tx.
+func (s writes) PutNotificationSettings(ctx context.Context, userID int64, set taskwire.NotificationSettings) error {
+	for kind, on := range set.Email {
+		_, err := s.exec(ctx, `INSERT INTO notification_settings (user_id, kind, email) VALUES (?, ?, ?)
+			ON CONFLICT (user_id, kind) DO UPDATE SET email = excluded.email`, userID, string(kind), on)
+		if err != nil {
+			return dbErr(err)
+		}
+	}
+	return nil
+}
