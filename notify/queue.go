@@ -169,10 +169,14 @@ func (q *Queue) EnqueueEmail(ctx context.Context, tx taskwire.Tx, job taskwire.E
 		return errors.New("notify: the store's transactions do not expose *sql.Tx")
 	}
 	args := EmailArgs{Type: job.Kind, UserID: job.UserID, ProjectID: job.ProjectID, TaskID: job.TaskID, Seq: job.Seq, ActorID: job.ActorID}
-	_, err := q.client.InsertTx(ctx, st.SQLTx(), args, &river.InsertOpts{
-		ScheduledAt: time.Now().Add(q.opts.Debounce),
-		UniqueOpts:  river.UniqueOpts{ByArgs: true},
-	})
+	opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	if q.opts.Debounce > 0 {
+		// Without a debounce the job is due at once (a time of "now" would
+		// land in the future of the database clock and wait for River's
+		// scheduler).
+		opts.ScheduledAt = time.Now().Add(q.opts.Debounce)
+	}
+	_, err := q.client.InsertTx(ctx, st.SQLTx(), args, opts)
 	return err
 }
 

@@ -10,6 +10,12 @@
 //
 //	twload resume -url http://127.0.0.1:8080 -events 1000
 //
+// emails: the time from an assignment's commit to its email being accepted
+// by an SMTP server the tool runs, under a burst of assignments:
+//
+//	SMTP_URL=smtp://127.0.0.1:2525?starttls=none EMAIL_DEBOUNCE=0 taskwire &
+//	twload emails -url http://127.0.0.1:8080 -smtp 127.0.0.1:2525 -assignments 1000
+//
 // patch: each client owns a task in one shared project and sends
 // PATCH /api/v1/tasks/{id}/status in a closed loop, alternating the status
 // so every request is a real change (a committed write and an event):
@@ -61,8 +67,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return fanout(ctx, args[1:], out)
 	case "resume":
 		return resume(ctx, args[1:], out)
+	case "emails":
+		return emails(ctx, args[1:], out)
 	}
-	return fmt.Errorf("unknown scenario %q (want patch, fanout or resume)", args[0])
+	return fmt.Errorf("unknown scenario %q (want patch, fanout, resume or emails)", args[0])
 }
 
 // newClient returns a client keeping up to conns idle connections.
@@ -143,6 +151,7 @@ func patch(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("patch", flag.ContinueOnError)
 	base := fs.String("url", "http://127.0.0.1:8080", "Taskwire base URL")
 	clients := fs.Int("clients", 8, "concurrent clients, each in a closed loop")
+	assign := fs.Bool("assignee", false, "assign every task to a second member, so each change also notifies them")
 	duration := fs.Duration("duration", 10*time.Second, "measurement time")
 	warmup := fs.Duration("warmup", 2*time.Second, "load before measuring")
 	if err := fs.Parse(args); err != nil {
@@ -157,10 +166,22 @@ func patch(ctx context.Context, args []string, out io.Writer) error {
 	if err := a.call(ctx, "POST", "/api/v1/projects/", map[string]string{"name": "load " + name}, http.StatusCreated, &project); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
+	var assignee any // JSON null: unassigned
+	if *assign {
+		m := *a
+		id, err := m.login(ctx, name+"m")
+		if err != nil {
+			return fmt.Errorf("setup: %w", err)
+		}
+		if err := a.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/members", project.ID), map[string]int64{"user_id": id}, http.StatusCreated, nil); err != nil {
+			return fmt.Errorf("setup: %w", err)
+		}
+		assignee = id
+	}
 	tasks := make([]int64, *clients)
 	for i := range tasks {
 		var t struct{ ID int64 }
-		if err := a.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/tasks", project.ID), map[string]string{"title": fmt.Sprintf("task %d", i)}, http.StatusCreated, &t); err != nil {
+		if err := a.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/tasks", project.ID), map[string]any{"title": fmt.Sprintf("task %d", i), "assignee_id": assignee}, http.StatusCreated, &t); err != nil {
 			return fmt.Errorf("setup: %w", err)
 		}
 		tasks[i] = t.ID
@@ -203,7 +224,11 @@ func patch(ctx context.Context, args []string, out io.Writer) error {
 	for _, e := range errs {
 		nerr += e
 	}
-	report(out, fmt.Sprintf("PATCH /api/v1/tasks/{id}/status, %d clients, %v", *clients, *duration), all, nerr, *duration)
+	what := "unassigned tasks"
+	if *assign {
+		what = "tasks assigned to another member (each change notifies them)"
+	}
+	report(out, fmt.Sprintf("PATCH /api/v1/tasks/{id}/status, %d clients, %v, %s", *clients, *duration, what), all, nerr, *duration)
 	if firstErr != nil {
 		fmt.Fprintln(out, "first error:", firstErr)
 	}
