@@ -48,7 +48,7 @@ type Options struct {
 	// RetryBase is the first retry's delay; each next one doubles, up to
 	// RetryMax [10s, 1h].
 	RetryBase, RetryMax time.Duration
-	// Workers is how many emails are sent at once [4].
+	// Workers is how many emails are sent at once [16].
 	Workers int
 	// PollInterval is how often idle workers look for due jobs [500ms].
 	PollInterval time.Duration
@@ -72,7 +72,7 @@ func (o *Options) defaults() {
 		o.RetryMax = time.Hour
 	}
 	if o.Workers <= 0 {
-		o.Workers = 4
+		o.Workers = 16
 	}
 	if o.PollInterval <= 0 {
 		o.PollInterval = 500 * time.Millisecond

@@ -1,0 +1,1292 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/mail"
+	"net/textproto"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// These tests run the real program against an in-process SMTP server.
+// River's scheduler promotes scheduled jobs every ~5 s, so an email arrives
+// up to ~5-6 s after its debounce: the tests poll with generous deadlines
+// and run in parallel.
+
+const baseURL = "http://app.example"
+
+// fakeSMTP is a minimal SMTP server on 127.0.0.1:0 that records every
+// message it accepts. It can refuse transactions, temporarily (451) or
+// permanently (554), at RCPT TO as a greylisting or blocking server would.
+type fakeSMTP struct {
+	Addr string
+	ln   net.Listener
+	wg   sync.WaitGroup
+
+	mu        sync.Mutex // guards the fields below
+	msgs      []mailMsg
+	attempts  int               // transactions begun (MAIL FROM)
+	tempFails int               // the next tempFails transactions are refused with 451
+	permFail  bool              // every transaction is refused with 554
+	conns     map[net.Conn]bool // open connections, closed at cleanup
+}
+
+// mailMsg is one accepted message: its envelope, headers and body parts.
+type mailMsg struct {
+	From     string   // envelope sender
+	Rcpt     []string // envelope recipients
+	Header   mail.Header
+	Subject  string // decoded
+	Text     string // the text/plain part
+	HTML     string // the text/html part
+	Raw      string
+	ParseErr error
+}
+
+func newFakeSMTP(t *testing.T) *fakeSMTP {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &fakeSMTP{Addr: ln.Addr().String(), ln: ln, conns: map[net.Conn]bool{}}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.conns[c] = true
+			s.mu.Unlock()
+			s.wg.Add(1)
+			go s.serve(c)
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		s.mu.Lock()
+		for c := range s.conns {
+			c.Close()
+		}
+		s.mu.Unlock()
+		s.wg.Wait()
+	})
+	return s
+}
+
+// failTemporarily makes the next n transactions fail with 451.
+func (s *fakeSMTP) failTemporarily(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tempFails = n
+}
+
+// failPermanently makes every transaction fail with 554.
+func (s *fakeSMTP) failPermanently() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.permFail = true
+}
+
+// begin counts a transaction and returns the reply its RCPT commands get
+// when it is refused, or "".
+func (s *fakeSMTP) begin() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts++
+	switch {
+	case s.permFail:
+		return "554 5.7.1 Rejected by the test server"
+	case s.tempFails > 0:
+		s.tempFails--
+		return "451 4.3.0 Temporary failure, try again later"
+	}
+	return ""
+}
+
+// messages returns a copy of the accepted messages.
+func (s *fakeSMTP) messages() []mailMsg {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]mailMsg(nil), s.msgs...)
+}
+
+// transactions returns how many transactions were begun.
+func (s *fakeSMTP) transactions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts
+}
+
+func (s *fakeSMTP) serve(c net.Conn) {
+	defer s.wg.Done()
+	defer func() {
+		c.Close()
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+	}()
+	_ = c.SetDeadline(time.Now().Add(time.Minute))
+	tp := textproto.NewConn(c)
+	var (
+		from   string
+		rcpt   []string
+		refuse string
+		inTx   bool
+	)
+	_ = tp.PrintfLine("220 fake.test ESMTP")
+	for {
+		line, err := tp.ReadLine()
+		if err != nil {
+			return
+		}
+		verb, arg, _ := strings.Cut(line, " ")
+		switch strings.ToUpper(verb) {
+		case "EHLO":
+			_ = tp.PrintfLine("250-fake.test")
+			_ = tp.PrintfLine("250-8BITMIME")
+			_ = tp.PrintfLine("250 ENHANCEDSTATUSCODES")
+		case "HELO":
+			_ = tp.PrintfLine("250 fake.test")
+		case "NOOP":
+			_ = tp.PrintfLine("250 2.0.0 OK")
+		case "RSET":
+			from, rcpt, refuse, inTx = "", nil, "", false
+			_ = tp.PrintfLine("250 2.0.0 OK")
+		case "MAIL":
+			from, rcpt, inTx = envelopeAddr(arg, "FROM:"), nil, true
+			refuse = s.begin()
+			_ = tp.PrintfLine("250 2.1.0 OK")
+		case "RCPT":
+			switch {
+			case !inTx:
+				_ = tp.PrintfLine("503 5.5.1 MAIL first")
+			case refuse != "":
+				_ = tp.PrintfLine("%s", refuse)
+			default:
+				rcpt = append(rcpt, envelopeAddr(arg, "TO:"))
+				_ = tp.PrintfLine("250 2.1.5 OK")
+			}
+		case "DATA":
+			if len(rcpt) == 0 {
+				_ = tp.PrintfLine("503 5.5.1 RCPT first")
+				continue
+			}
+			_ = tp.PrintfLine("354 End data with <CR><LF>.<CR><LF>")
+			raw, err := io.ReadAll(tp.DotReader())
+			if err != nil {
+				return
+			}
+			m := parseMail(raw)
+			m.From, m.Rcpt = from, rcpt
+			s.mu.Lock()
+			s.msgs = append(s.msgs, m)
+			s.mu.Unlock()
+			from, rcpt, inTx = "", nil, false
+			_ = tp.PrintfLine("250 2.0.0 Queued")
+		case "QUIT":
+			_ = tp.PrintfLine("221 2.0.0 Bye")
+			return
+		default:
+			_ = tp.PrintfLine("502 5.5.2 Command not recognized")
+		}
+	}
+}
+
+// envelopeAddr reads the address of "FROM:<a@b> BODY=8BITMIME".
+func envelopeAddr(arg, prefix string) string {
+	arg = strings.TrimSpace(arg)
+	if len(arg) >= len(prefix) && strings.EqualFold(arg[:len(prefix)], prefix) {
+		arg = strings.TrimSpace(arg[len(prefix):])
+	}
+	addr, _, _ := strings.Cut(arg, " ")
+	return strings.TrimSuffix(strings.TrimPrefix(addr, "<"), ">")
+}
+
+// parseMail decodes a message's headers and its text and HTML parts.
+func parseMail(raw []byte) mailMsg {
+	m := mailMsg{Raw: string(raw)}
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		m.ParseErr = err
+		return m
+	}
+	m.Header = msg.Header
+	if m.Subject, err = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil {
+		m.ParseErr = err
+		return m
+	}
+	m.ParseErr = m.readPart(textproto.MIMEHeader(msg.Header), msg.Body)
+	return m
+}
+
+func (m *mailMsg) readPart(h textproto.MIMEHeader, body io.Reader) error {
+	mediaType, params, err := mime.ParseMediaType(h.Get("Content-Type"))
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(mediaType, "multipart/") {
+		mr := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := mr.NextPart() // decodes quoted-printable itself
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if err := m.readPart(p.Header, p); err != nil {
+				return err
+			}
+		}
+	}
+	if strings.EqualFold(h.Get("Content-Transfer-Encoding"), "base64") {
+		body = base64.NewDecoder(base64.StdEncoding, body)
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return err
+	}
+	switch mediaType {
+	case "text/plain":
+		m.Text = string(b)
+	case "text/html":
+		m.HTML = string(b)
+	}
+	return nil
+}
+
+// isAssignment tells an assignment email from a "you were added" one.
+func (m mailMsg) isAssignment() bool { return strings.Contains(m.Subject, " assigned you ") }
+
+// mailWorld is the program running with email through a fakeSMTP.
+type mailWorld struct {
+	t    *testing.T
+	smtp *fakeSMTP
+	env  map[string]string
+	inst *instance
+	c    client
+}
+
+// newMailWorld starts the program with email to a new fakeSMTP; extra
+// overrides the environment.
+func newMailWorld(t *testing.T, extra map[string]string) *mailWorld {
+	t.Helper()
+	w := &mailWorld{t: t, smtp: newFakeSMTP(t), env: mailEnv(t)}
+	w.env["SMTP_URL"] = "smtp://" + w.smtp.Addr + "?starttls=none"
+	for k, v := range extra {
+		w.env[k] = v
+	}
+	w.restart()
+	return w
+}
+
+func mailEnv(t *testing.T) map[string]string {
+	env := baseEnv(t)
+	env["RATE_LIMIT_AUTH"] = "1000/minute"
+	env["MAIL_FROM"] = "Taskwire <noreply@taskwire.test>"
+	env["BASE_URL"] = baseURL
+	env["EMAIL_DEBOUNCE"] = "300ms"
+	env["EMAIL_RETRY_BASE"] = "200ms"
+	return env
+}
+
+// restart starts the program (again) on the same database and SMTP server.
+func (w *mailWorld) restart() {
+	w.t.Helper()
+	w.inst = start(w.t, w.env)
+	w.c = client{t: w.t, base: w.inst.URL}
+}
+
+// user signs up name (email name@example.com) and returns its id and token.
+func (w *mailWorld) user(name string) (float64, string) {
+	w.t.Helper()
+	return w.c.signupLogin(name)
+}
+
+// project creates a project owned by tok's user with the given members.
+func (w *mailWorld) project(tok, name string, members ...float64) string {
+	w.t.Helper()
+	p := w.c.call("POST", "/api/v1/projects/", tok, map[string]string{"name": name}, 201)
+	pid := itoa(p["id"])
+	for _, m := range members {
+		w.c.call("POST", "/api/v1/projects/"+pid+"/members", tok, map[string]any{"user_id": m}, 201)
+	}
+	return pid
+}
+
+func (w *mailWorld) task(tok, pid string, body map[string]any) string {
+	w.t.Helper()
+	return itoa(w.c.call("POST", "/api/v1/projects/"+pid+"/tasks", tok, body, 201)["id"])
+}
+
+func (w *mailWorld) assign(tok, tid string, userID float64) {
+	w.t.Helper()
+	w.c.call("PUT", "/api/v1/tasks/"+tid, tok, map[string]any{"assignee_id": userID}, 200)
+}
+
+// emailSettings PUTs email settings for tok's user.
+func (w *mailWorld) emailSettings(tok string, set map[string]bool) {
+	w.t.Helper()
+	w.c.call("PUT", "/api/v1/users/me/notification-settings", tok, map[string]any{"email": set}, 200)
+}
+
+// metrics scrapes /metrics into series → value, such as
+// `taskwire_jobs{state="completed"}` → 2.
+func (w *mailWorld) metrics() map[string]float64 {
+	w.t.Helper()
+	return scrape(w.t, w.inst.URL)
+}
+
+func scrape(t *testing.T, base string) map[string]float64 {
+	t.Helper()
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(res.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err == nil {
+			out[line[:i]] = v
+		}
+	}
+	if res.StatusCode != 200 || sc.Err() != nil {
+		t.Fatalf("GET /metrics: %d %v", res.StatusCode, sc.Err())
+	}
+	return out
+}
+
+// jobStates reads taskwire_jobs{state=...} from scraped metrics.
+func jobStates(m map[string]float64) map[string]float64 {
+	out := map[string]float64{}
+	for k, v := range m {
+		if s, ok := strings.CutPrefix(k, `taskwire_jobs{state="`); ok {
+			out[strings.TrimSuffix(s, `"}`)] = v
+		}
+	}
+	return out
+}
+
+// waitSettled waits until the queue has nothing left to run and exactly
+// want jobs are finished (completed, discarded or cancelled): after that,
+// no email can be sent any more. It returns the last scrape.
+func (w *mailWorld) waitSettled(want float64, timeout time.Duration) map[string]float64 {
+	w.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		m := w.metrics()
+		st := jobStates(m)
+		pending := st["available"] + st["scheduled"] + st["retryable"] + st["running"] + st["pending"]
+		done := st["completed"] + st["discarded"] + st["cancelled"]
+		if pending == 0 && done == want {
+			return m
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("jobs did not settle at %v finished within %v: %v\nSMTP got %d messages in %d transactions\nlogs:\n%s",
+				want, timeout, st, len(w.smtp.messages()), w.smtp.transactions(), w.inst.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitMail waits until ok holds for the messages the SMTP server accepted.
+func (w *mailWorld) waitMail(what string, timeout time.Duration, ok func([]mailMsg) bool) []mailMsg {
+	w.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		msgs := w.smtp.messages()
+		if ok(msgs) {
+			return msgs
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("waiting %v for %s: got %d messages: %s\nlogs:\n%s", timeout, what, len(msgs), describe(msgs), w.inst.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// to returns the messages whose envelope goes to addr; assignments only
+// when assignments is true, the others otherwise.
+func to(msgs []mailMsg, addr string, assignments bool) []mailMsg {
+	var out []mailMsg
+	for _, m := range msgs {
+		if slicesContain(m.Rcpt, addr) && m.isAssignment() == assignments {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func slicesContain(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func describe(msgs []mailMsg) string {
+	var b strings.Builder
+	for _, m := range msgs {
+		fmt.Fprintf(&b, "\n  to %v: %q", m.Rcpt, m.Subject)
+	}
+	return b.String()
+}
+
+// checkAssignmentMail checks one assignment email in full.
+func checkAssignmentMail(t *testing.T, m mailMsg, toAddr, toName, actor, title, project, pid, tid string) {
+	t.Helper()
+	if m.ParseErr != nil {
+		t.Fatalf("message does not parse: %v\n%s", m.ParseErr, m.Raw)
+	}
+	if len(m.Rcpt) != 1 || m.Rcpt[0] != toAddr {
+		t.Errorf("envelope recipients %v, want [%s]", m.Rcpt, toAddr)
+	}
+	if m.From != "noreply@taskwire.test" {
+		t.Errorf("envelope sender %q, want MAIL_FROM's address", m.From)
+	}
+	tos, err := mail.ParseAddressList(m.Header.Get("To"))
+	if err != nil || len(tos) != 1 || tos[0].Address != toAddr || tos[0].Name != toName {
+		t.Errorf("To: %q (%v), want %s <%s>", m.Header.Get("To"), err, toName, toAddr)
+	}
+	for _, want := range []string{title, project, actor} {
+		if !strings.Contains(m.Subject, want) {
+			t.Errorf("subject %q does not name %q", m.Subject, want)
+		}
+	}
+	if strings.ContainsAny(m.Subject, "\r\n") {
+		t.Errorf("subject %q spans lines", m.Subject)
+	}
+	if id := m.Header.Get("Message-ID"); !strings.HasPrefix(id, "<") || !strings.HasSuffix(id, ">") || !strings.Contains(id, "@") {
+		t.Errorf("Message-ID %q, want <id@host>", id)
+	}
+	link := baseURL + "/projects/" + pid + "/tasks/" + tid
+	if !strings.Contains(m.Text, link) {
+		t.Errorf("text part lacks %s:\n%s", link, m.Text)
+	}
+	if !strings.Contains(m.HTML, `href="`+link+`"`) {
+		t.Errorf("HTML part lacks a link to %s:\n%s", link, m.HTML)
+	}
+	if !strings.Contains(m.Header.Get("Content-Type"), "multipart/alternative") {
+		t.Errorf("Content-Type %q, want multipart/alternative", m.Header.Get("Content-Type"))
+	}
+}
+
+// TestEmailOnePerAssignment: each assignment sends exactly one email to the
+// new assignee, naming the task, project and assigner, with a link to the
+// task in plain text and HTML.
+func TestEmailOnePerAssignment(t *testing.T) {
+	t.Parallel()
+	w := newMailWorld(t, nil)
+	_, ownerTok := w.user("olga")
+	bobID, _ := w.user("bob")
+	pid := w.project(ownerTok, "Apollo", bobID)
+	t1 := w.task(ownerTok, pid, map[string]any{"title": "Write the docs", "assignee_id": bobID}) // assigned at creation
+	t2 := w.task(ownerTok, pid, map[string]any{"title": "Fix the build"})
+	w.assign(ownerTok, t2, bobID) // assigned by an update
+
+	m := w.waitSettled(3, 20*time.Second) // member_added + two assignments
+	msgs := w.smtp.messages()
+	got := to(msgs, "bob@example.com", true)
+	if len(got) != 2 || len(msgs) != 3 {
+		t.Fatalf("got %d assignment emails to bob, %d in all, want 2 and 3:%s", len(got), len(msgs), describe(msgs))
+	}
+	byTask := map[string]mailMsg{}
+	for _, g := range got {
+		for _, tid := range []string{t1, t2} {
+			if strings.Contains(g.Text, "/tasks/"+tid+"\n") {
+				byTask[tid] = g
+			}
+		}
+	}
+	if len(byTask) != 2 {
+		t.Fatalf("the two emails do not link one task each:%s", describe(got))
+	}
+	checkAssignmentMail(t, byTask[t1], "bob@example.com", "bob", "olga", "Write the docs", "Apollo", pid, t1)
+	checkAssignmentMail(t, byTask[t2], "bob@example.com", "bob", "olga", "Fix the build", "Apollo", pid, t2)
+	if a, b := byTask[t1].Header.Get("Message-ID"), byTask[t2].Header.Get("Message-ID"); a == b {
+		t.Errorf("both emails have Message-ID %s", a)
+	}
+	added := to(msgs, "bob@example.com", false)
+	if len(added) != 1 || !strings.Contains(added[0].Subject, "olga added you to Apollo") ||
+		!strings.Contains(added[0].Text, baseURL+"/projects/"+pid+"\n") {
+		t.Errorf("want one 'added you' email linking the project:%s", describe(added))
+	}
+	if m["taskwire_emails_sent_total"] != 3 {
+		t.Errorf("taskwire_emails_sent_total %v, want 3", m["taskwire_emails_sent_total"])
+	}
+}
+
+// TestEmailNotForSelfAssignment: assigning a task to yourself sends no
+// email (and no notification). Another assignment, made after, is the
+// control: once it is delivered and the queue is idle, any email for the
+// self-assignment would have been sent too.
+func TestEmailNotForSelfAssignment(t *testing.T) {
+	t.Parallel()
+	w := newMailWorld(t, nil)
+	ownerID, ownerTok := w.user("olga")
+	bobID, bobTok := w.user("bob")
+	pid := w.project(ownerTok, "Apollo", bobID)
+	t1 := w.task(ownerTok, pid, map[string]any{"title": "Mine by update"})
+	w.assign(ownerTok, t1, ownerID)
+	w.task(ownerTok, pid, map[string]any{"title": "Mine at creation", "assignee_id": ownerID})
+	w.task(bobTok, pid, map[string]any{"title": "Bob's own", "assignee_id": bobID})
+	changed := time.Now()
+	t4 := w.task(ownerTok, pid, map[string]any{"title": "Control"})
+	w.assign(ownerTok, t4, bobID)
+
+	w.waitMail("the control email", 20*time.Second, func(ms []mailMsg) bool { return len(to(ms, "bob@example.com", true)) > 0 })
+	// Wait out the debounce and a scheduler period after the changes too.
+	time.Sleep(time.Until(changed.Add(6 * time.Second)))
+	m := w.waitSettled(2, 10*time.Second) // member_added for bob + the control
+	msgs := w.smtp.messages()
+	if got := to(msgs, "bob@example.com", true); len(got) != 1 || !strings.Contains(got[0].Subject, "Control") {
+		t.Errorf("bob's assignment emails:%s\nwant only the control", describe(got))
+	}
+	for _, msg := range msgs {
+		if slicesContain(msg.Rcpt, "olga@example.com") {
+			t.Errorf("olga got an email for her own assignment: %q", msg.Subject)
+		}
+	}
+	if len(msgs) != 2 || m["taskwire_emails_sent_total"] != 2 {
+		t.Errorf("%d emails, sent_total %v, want 2:%s", len(msgs), m["taskwire_emails_sent_total"], describe(msgs))
+	}
+	// No notification for one's own action either.
+	if ns := w.inbox(ownerTok, ""); len(ns.rows) != 0 {
+		t.Errorf("olga's inbox: %v, want empty", ns.rows)
+	}
+	var types []string
+	for _, n := range w.inbox(bobTok, "").rows {
+		types = append(types, n["type"].(string)+":"+itoa(n["task_id"]))
+	}
+	if want := []string{"task_assigned:" + t4, "member_added:null"}; !reflect.DeepEqual(types, want) {
+		t.Errorf("bob's inbox %v, want %v", types, want)
+	}
+}
+
+// TestEmailDebouncedReassignment: a task reassigned quickly emails only its
+// last assignee: A → B → C emails C alone; B → C → B emails B once.
+func TestEmailDebouncedReassignment(t *testing.T) {
+	t.Parallel()
+	const debounce = 2 * time.Second
+	w := newMailWorld(t, map[string]string{"EMAIL_DEBOUNCE": debounce.String()})
+	_, ownerTok := w.user("olga")
+	aID, _ := w.user("amy")
+	bID, _ := w.user("ben")
+	cID, _ := w.user("cy")
+	pid := w.project(ownerTok, "Apollo", aID, bID, cID)
+	t1 := w.task(ownerTok, pid, map[string]any{"title": "First"})
+	t2 := w.task(ownerTok, pid, map[string]any{"title": "Second"})
+
+	began := time.Now()
+	w.assign(ownerTok, t1, aID)
+	w.assign(ownerTok, t1, bID)
+	w.assign(ownerTok, t1, cID)
+	w.assign(ownerTok, t2, bID)
+	w.assign(ownerTok, t2, cID)
+	w.assign(ownerTok, t2, bID)
+	if took := time.Since(began); took >= debounce {
+		t.Fatalf("the reassignments took %v, longer than the debounce %v: the test cannot tell", took, debounce)
+	}
+
+	m := w.waitSettled(9, 25*time.Second) // 3 member_added + 6 assignments
+	msgs := w.smtp.messages()
+	if got := to(msgs, "amy@example.com", true); len(got) != 0 {
+		t.Errorf("amy got assignment emails:%s", describe(got))
+	}
+	if got := to(msgs, "cy@example.com", true); len(got) != 1 || !strings.Contains(got[0].Subject, "First") {
+		t.Errorf("cy's assignment emails:%s\nwant one, for First", describe(got))
+	} else {
+		checkAssignmentMail(t, got[0], "cy@example.com", "cy", "olga", "First", "Apollo", pid, t1)
+	}
+	if got := to(msgs, "ben@example.com", true); len(got) != 1 || !strings.Contains(got[0].Subject, "Second") {
+		t.Errorf("ben's assignment emails:%s\nwant one, for Second", describe(got))
+	}
+	if m["taskwire_emails_skipped_total"] != 4 || m["taskwire_emails_sent_total"] != 5 {
+		t.Errorf("skipped_total %v, sent_total %v, want 4 and 5", m["taskwire_emails_skipped_total"], m["taskwire_emails_sent_total"])
+	}
+}
+
+// TestEmailOptOut: a user who turned task_assigned email off gets none,
+// whether they turned it off before the assignment or after it, before
+// the job ran; their inbox still has the notification. Unknown kinds are
+// refused.
+func TestEmailOptOut(t *testing.T) {
+	t.Parallel()
+	w := newMailWorld(t, map[string]string{"EMAIL_DEBOUNCE": "1s"})
+	_, ownerTok := w.user("olga")
+	bobID, bobTok := w.user("bob")
+	carlID, _ := w.user("carl")
+	danID, danTok := w.user("dan")
+
+	all := map[string]any{"email": map[string]any{"task_assigned": true, "member_added": true}}
+	if got := w.c.call("GET", "/api/v1/users/me/notification-settings", bobTok, nil, 200); !reflect.DeepEqual(got, all) {
+		t.Errorf("default settings %v, want %v", got, all)
+	}
+	off := map[string]any{"email": map[string]any{"task_assigned": false, "member_added": true}}
+	got := w.c.call("PUT", "/api/v1/users/me/notification-settings", bobTok, map[string]any{"email": map[string]bool{"task_assigned": false}}, 200)
+	if !reflect.DeepEqual(got, off) {
+		t.Errorf("PUT answered %v, want %v", got, off)
+	}
+	if got := w.c.call("GET", "/api/v1/users/me/notification-settings", bobTok, nil, 200); !reflect.DeepEqual(got, off) {
+		t.Errorf("GET after PUT: %v, want %v", got, off)
+	}
+	w.c.call("PUT", "/api/v1/users/me/notification-settings", bobTok, map[string]any{"email": map[string]bool{"task_created": false}}, 422)
+	w.c.call("PUT", "/api/v1/users/me/notification-settings", bobTok, map[string]any{"email": map[string]bool{"bogus": true}}, 422)
+	w.c.call("PUT", "/api/v1/users/me/notification-settings", "", map[string]any{"email": map[string]bool{"task_assigned": false}}, 401)
+	if got := w.c.call("GET", "/api/v1/users/me/notification-settings", bobTok, nil, 200); !reflect.DeepEqual(got, off) {
+		t.Errorf("a refused PUT changed the settings: %v", got)
+	}
+
+	pid := w.project(ownerTok, "Apollo", bobID, carlID, danID)
+	w.task(ownerTok, pid, map[string]any{"title": "For bob", "assignee_id": bobID})
+	// dan turns it off after being assigned, within the debounce.
+	w.task(ownerTok, pid, map[string]any{"title": "For dan", "assignee_id": danID})
+	w.emailSettings(danTok, map[string]bool{"task_assigned": false})
+	w.task(ownerTok, pid, map[string]any{"title": "For carl", "assignee_id": carlID}) // the control
+
+	m := w.waitSettled(6, 20*time.Second) // 3 member_added + 3 assignments
+	msgs := w.smtp.messages()
+	for _, who := range []string{"bob", "dan"} {
+		if got := to(msgs, who+"@example.com", true); len(got) != 0 {
+			t.Errorf("%s opted out but got:%s", who, describe(got))
+		}
+		if got := to(msgs, who+"@example.com", false); len(got) != 1 {
+			t.Errorf("%s should still get the 'added you' email (still on):%s", who, describe(got))
+		}
+	}
+	if got := to(msgs, "carl@example.com", true); len(got) != 1 {
+		t.Errorf("carl (the control) got:%s", describe(got))
+	}
+	if m["taskwire_emails_skipped_total"] != 2 {
+		t.Errorf("skipped_total %v, want 2", m["taskwire_emails_skipped_total"])
+	}
+	// Email settings do not touch the inbox.
+	if rows := w.inbox(bobTok, "").rows; len(rows) != 2 || rows[0]["type"] != "task_assigned" {
+		t.Errorf("bob's inbox %v, want task_assigned and member_added", rows)
+	}
+}
+
+// TestEmailRetriedAfterTemporaryFailure: the SMTP server answers 451 twice,
+// then accepts: one message in the end, and the counters say so.
+func TestEmailRetriedAfterTemporaryFailure(t *testing.T) {
+	t.Parallel()
+	w := newMailWorld(t, nil)
+	_, ownerTok := w.user("olga")
+	bobID, bobTok := w.user("bob")
+	w.emailSettings(bobTok, map[string]bool{"member_added": false}) // only the assignment reaches SMTP
+	pid := w.project(ownerTok, "Apollo", bobID)
+	w.smtp.failTemporarily(2)
+	tid := w.task(ownerTok, pid, map[string]any{"title": "Retry me", "assignee_id": bobID})
+
+	m := w.waitSettled(2, 25*time.Second)
+	msgs := w.smtp.messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages delivered, want 1:%s", len(msgs), describe(msgs))
+	}
+	checkAssignmentMail(t, msgs[0], "bob@example.com", "bob", "olga", "Retry me", "Apollo", pid, tid)
+	if n := w.smtp.transactions(); n != 3 {
+		t.Errorf("%d SMTP transactions, want 3 (two refused, one accepted)", n)
+	}
+	for name, want := range map[string]float64{
+		"taskwire_emails_failed_total":     2,
+		"taskwire_emails_retried_total":    2,
+		"taskwire_emails_sent_total":       1,
+		`taskwire_jobs{state="completed"}`: 2,
+	} {
+		if m[name] != want {
+			t.Errorf("%s = %v, want %v", name, m[name], want)
+		}
+	}
+}
+
+// TestEmailSurvivesGracefulRestart: the program stops before the job runs;
+// started again on the same database, it sends the email, once.
+func TestEmailSurvivesGracefulRestart(t *testing.T) {
+	t.Parallel()
+	w := newMailWorld(t, map[string]string{"EMAIL_DEBOUNCE": "3s"})
+	_, ownerTok := w.user("olga")
+	bobID, _ := w.user("bob")
+	pid := w.project(ownerTok, "Apollo", bobID)
+	tid := w.task(ownerTok, pid, map[string]any{"title": "Durable"})
+	w.assign(ownerTok, tid, bobID)
+	w.inst.shutdown(t)
+	if msgs := w.smtp.messages(); len(msgs) != 0 {
+		t.Fatalf("sent before the debounce:%s", describe(msgs))
+	}
+	if out := jobsOutput(t, w.env); !strings.Contains(out, "pending: 2\n") {
+		t.Errorf("taskwire jobs while stopped:\n%s\nwant 2 pending (member_added, assignment)", out)
+	}
+
+	w.restart()
+	w.waitSettled(2, 25*time.Second)
+	msgs := w.smtp.messages()
+	got := to(msgs, "bob@example.com", true)
+	if len(got) != 1 || len(msgs) != 2 {
+		t.Fatalf("after the restart: %d assignment emails, %d in all, want 1 and 2:%s", len(got), len(msgs), describe(msgs))
+	}
+	checkAssignmentMail(t, got[0], "bob@example.com", "bob", "olga", "Durable", "Apollo", pid, tid)
+}
+
+// TestEmailSurvivesCrash: the program is killed (SIGKILL) right after the
+// assignment commits; started again on the same database, it sends the
+// email, once. After a crash River's leadership, which runs its scheduler,
+// has to expire first (~15 s), so this test is slower.
+func TestEmailSurvivesCrash(t *testing.T) {
+	t.Parallel()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command in PATH to build the binary:", err)
+	}
+	bin := filepath.Join(t.TempDir(), "taskwire")
+	build := exec.Command(goBin, "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+
+	w := &mailWorld{t: t, smtp: newFakeSMTP(t), env: mailEnv(t)}
+	w.env["SMTP_URL"] = "smtp://" + w.smtp.Addr + "?starttls=none"
+	w.env["EMAIL_DEBOUNCE"] = "3s"
+	cmd := exec.Command(bin, "serve")
+	for k, v := range w.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var waitErr error
+	exited := make(chan struct{})
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	})
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatalf("the binary did not start: %v\n%s", err, stderr)
+	}
+	go io.Copy(io.Discard, stdout)
+	w.inst = &instance{URL: strings.TrimSpace(strings.TrimPrefix(line, "taskwire listening on ")), stderr: stderr}
+	w.c = client{t: t, base: w.inst.URL}
+
+	_, ownerTok := w.user("olga")
+	bobID, bobTok := w.user("bob")
+	w.emailSettings(bobTok, map[string]bool{"member_added": false})
+	pid := w.project(ownerTok, "Apollo", bobID)
+	tid := w.task(ownerTok, pid, map[string]any{"title": "Crash-proof"})
+	w.assign(ownerTok, tid, bobID) // committed: the response came back
+	if err := cmd.Process.Signal(os.Kill); err != nil {
+		t.Fatal(err)
+	}
+	<-exited
+	if waitErr == nil || !strings.Contains(waitErr.Error(), "killed") {
+		t.Fatalf("the program exited with %v, want killed", waitErr)
+	}
+	if msgs := w.smtp.messages(); len(msgs) != 0 {
+		t.Fatalf("sent before the crash:%s", describe(msgs))
+	}
+
+	w.restart()
+	w.waitMail("the assignment email after the crash", 45*time.Second, func(ms []mailMsg) bool { return len(ms) > 0 })
+	w.waitSettled(2, 20*time.Second)
+	msgs := w.smtp.messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages after the restart, want 1:%s", len(msgs), describe(msgs))
+	}
+	checkAssignmentMail(t, msgs[0], "bob@example.com", "bob", "olga", "Crash-proof", "Apollo", pid, tid)
+}
+
+// jobsOutput runs `taskwire jobs` with env.
+func jobsOutput(t *testing.T, env map[string]string) string {
+	t.Helper()
+	var out, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"taskwire", "jobs"}, func(k string) string { return env[k] }, &out, &stderr); err != nil {
+		t.Fatalf("taskwire jobs: %v\n%s", err, stderr.String())
+	}
+	return out.String()
+}
+
+// TestEmailFailedJobsAreKept: with the SMTP server refusing for good, the
+// job is attempted EMAIL_MAX_ATTEMPTS times, then kept as failed: listed by
+// `taskwire jobs` and counted on /metrics.
+func TestEmailFailedJobsAreKept(t *testing.T) {
+	t.Parallel()
+	w := newMailWorld(t, map[string]string{"EMAIL_MAX_ATTEMPTS": "2"})
+	_, ownerTok := w.user("olga")
+	bobID, bobTok := w.user("bob")
+	w.emailSettings(bobTok, map[string]bool{"member_added": false})
+	pid := w.project(ownerTok, "Apollo", bobID)
+	w.smtp.failPermanently()
+	tid := w.task(ownerTok, pid, map[string]any{"title": "Undeliverable", "assignee_id": bobID})
+
+	m := w.waitSettled(2, 25*time.Second)
+	if got := jobStates(m); got["discarded"] != 1 || got["completed"] != 1 {
+		t.Errorf("taskwire_jobs %v, want discarded 1 (the assignment) and completed 1 (member_added, skipped)", got)
+	}
+	if n := w.smtp.transactions(); n != 2 {
+		t.Errorf("%d SMTP transactions, want 2 (EMAIL_MAX_ATTEMPTS)", n)
+	}
+	if msgs := w.smtp.messages(); len(msgs) != 0 {
+		t.Errorf("delivered:%s", describe(msgs))
+	}
+	for name, want := range map[string]float64{
+		"taskwire_emails_failed_total":  2,
+		"taskwire_emails_retried_total": 1,
+		"taskwire_emails_sent_total":    0,
+	} {
+		if m[name] != want {
+			t.Errorf("%s = %v, want %v", name, m[name], want)
+		}
+	}
+
+	// `taskwire jobs`, run beside the live server, lists it under failed.
+	out := jobsOutput(t, w.env)
+	lines := strings.Split(out, "\n")
+	failed := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, "failed") {
+			failed = i
+		}
+	}
+	if !strings.HasPrefix(out, "pending: 0\n") || failed < 0 || !strings.HasSuffix(lines[failed], ": 1") || failed+1 >= len(lines) {
+		t.Fatalf("taskwire jobs:\n%s\nwant pending: 0 and one failed job", out)
+	}
+	job := lines[failed+1]
+	for _, want := range []string{" email discarded attempt 2/2 ", `"user_id":` + itoa(bobID), `"task_id":` + tid, "554"} {
+		if !strings.Contains(job, want) {
+			t.Errorf("the failed job's line %q lacks %q", job, want)
+		}
+	}
+}
+
+// TestEmailHeaderInjection: CR/LF in a task title or project name cannot
+// add a header or a recipient; an email address or username carrying
+// CR/LF is refused at signup.
+func TestEmailHeaderInjection(t *testing.T) {
+	t.Parallel()
+	w := newMailWorld(t, nil)
+	_, ownerTok := w.user("olga")
+	bobID, _ := w.user("bob")
+	title := "Ship it\r\nBcc: evil@example.com"
+	pid := w.project(ownerTok, "Apollo\nX-Injected: yes\n\nbody", bobID)
+	tid := w.task(ownerTok, pid, map[string]any{"title": title, "assignee_id": bobID})
+	if got := w.c.call("GET", "/api/v1/tasks/"+tid, ownerTok, nil, 200)["title"]; got != title {
+		t.Fatalf("title stored as %q", got)
+	}
+
+	w.waitSettled(2, 20*time.Second)
+	msgs := w.smtp.messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages, want 2 (added, assigned):%s", len(msgs), describe(msgs))
+	}
+	for _, m := range msgs {
+		if m.ParseErr != nil {
+			t.Fatalf("message does not parse: %v\n%s", m.ParseErr, m.Raw)
+		}
+		if len(m.Rcpt) != 1 || m.Rcpt[0] != "bob@example.com" {
+			t.Errorf("envelope recipients %v, want only bob", m.Rcpt)
+		}
+		if tos, err := mail.ParseAddressList(m.Header.Get("To")); err != nil || len(tos) != 1 || tos[0].Address != "bob@example.com" {
+			t.Errorf("To: %q", m.Header.Get("To"))
+		}
+		head, _, _ := strings.Cut(m.Raw, "\r\n\r\n")
+		for _, l := range strings.Split(head, "\r\n") {
+			lower := strings.ToLower(l)
+			if strings.HasPrefix(lower, "bcc:") || strings.HasPrefix(lower, "cc:") || strings.HasPrefix(lower, "x-injected:") {
+				t.Errorf("injected header line %q in\n%s", l, head)
+			}
+		}
+		if strings.ContainsAny(m.Subject, "\r\n") {
+			t.Errorf("subject %q spans lines", m.Subject)
+		}
+	}
+	got := to(msgs, "bob@example.com", true)
+	if len(got) != 1 || !strings.Contains(got[0].Subject, "Ship it") || !strings.Contains(got[0].Subject, "Apollo") {
+		t.Errorf("assignment email:%s", describe(got))
+	}
+
+	for _, tc := range []struct{ name, email, username string }{
+		{"CRLFInEmail", "eve@example.com\r\nBcc: evil@example.com", "eve1"},
+		{"LFInEmail", "eve@example.com\nBcc: evil@example.com", "eve2"},
+		{"CRInEmail", "eve\r@example.com", "eve3"},
+		{"CRLFInUsername", "eve4@example.com", "eve\r\nBcc: evil@example.com"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := client{t: t, base: w.inst.URL}
+			c.call("POST", "/api/v1/auth/signup", "", map[string]string{"email": tc.email, "username": tc.username, "password": "password123"}, 422)
+		})
+	}
+}
+
+// inboxPage is GET /api/v1/notifications: its rows and X-Unread-Count.
+type inboxPage struct {
+	rows   []map[string]any
+	unread int
+}
+
+func (w *mailWorld) inbox(tok, query string) inboxPage {
+	w.t.Helper()
+	req, _ := http.NewRequest("GET", w.inst.URL+"/api/v1/notifications"+query, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 {
+		w.t.Fatalf("GET /api/v1/notifications%s: %d %s", query, res.StatusCode, raw)
+	}
+	var p inboxPage
+	if err := json.Unmarshal(raw, &p.rows); err != nil {
+		w.t.Fatalf("inbox %s: %v", raw, err)
+	}
+	p.unread, err = strconv.Atoi(res.Header.Get("X-Unread-Count"))
+	if err != nil {
+		w.t.Fatalf("X-Unread-Count %q", res.Header.Get("X-Unread-Count"))
+	}
+	return p
+}
+
+// bySeq indexes rows by their seq.
+func bySeq(rows []map[string]any) map[float64]map[string]any {
+	out := map[float64]map[string]any{}
+	for _, r := range rows {
+		out[r["seq"].(float64)] = r
+	}
+	return out
+}
+
+// notificationSocket reads a /ws/notifications socket into a channel, so a
+// test can wait for a message, or for silence, without closing it.
+type notificationSocket struct {
+	conn *websocket.Conn
+	msgs chan []byte
+}
+
+// pushed is one message of the socket.
+type pushed struct {
+	Event string         `json:"event"`
+	Data  map[string]any `json:"data"`
+	Seq   float64        `json:"seq"`
+}
+
+func dialNotifications(t *testing.T, base, query string) *notificationSocket {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/ws/notifications?"+query, nil)
+	if err != nil {
+		t.Fatalf("dial /ws/notifications?%s: %v", query, err)
+	}
+	s := &notificationSocket{conn: conn, msgs: make(chan []byte, 100)}
+	go func() {
+		defer close(s.msgs)
+		for {
+			_, msg, err := conn.Read(context.Background())
+			if err != nil {
+				return
+			}
+			s.msgs <- msg
+		}
+	}()
+	t.Cleanup(func() { conn.CloseNow() })
+	return s
+}
+
+// next returns the next message, failing after timeout.
+func (s *notificationSocket) next(t *testing.T, timeout time.Duration) pushed {
+	t.Helper()
+	select {
+	case raw, ok := <-s.msgs:
+		if !ok {
+			t.Fatal("the socket closed")
+		}
+		var p pushed
+		if err := json.Unmarshal(raw, &p); err != nil {
+			t.Fatalf("pushed %s: %v", raw, err)
+		}
+		return p
+	case <-time.After(timeout):
+		t.Fatalf("nothing pushed within %v", timeout)
+	}
+	return pushed{}
+}
+
+// quiet fails if anything is pushed within d.
+func (s *notificationSocket) quiet(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case raw, ok := <-s.msgs:
+		if ok {
+			t.Errorf("unexpected push %s", raw)
+		}
+	case <-time.After(d):
+	}
+}
+
+// collect reads n messages and checks they are the seqs from, from+1, ...
+// each equal to the inbox row of the same seq.
+func (s *notificationSocket) collect(t *testing.T, n int, from float64, rows map[float64]map[string]any) []pushed {
+	t.Helper()
+	var got []pushed
+	for i := range n {
+		p := s.next(t, 10*time.Second)
+		want := from + float64(i)
+		if p.Event != "notification" || p.Seq != want || p.Data["seq"] != want {
+			t.Fatalf("push %d: event %q seq %v (data seq %v), want notification seq %v", i, p.Event, p.Seq, p.Data["seq"], want)
+		}
+		if row, ok := rows[want]; !ok || !reflect.DeepEqual(p.Data, row) {
+			t.Errorf("pushed data %v\ndiffers from the inbox row %v", p.Data, row)
+		}
+		got = append(got, p)
+	}
+	return got
+}
+
+// TestNotificationInboxAndSocketAgree: every notification row is pushed on
+// the user's socket exactly once, in seq order without gaps, equal to the
+// row; the read routes work; a resumed socket replays then continues live.
+func TestNotificationInboxAndSocketAgree(t *testing.T) {
+	t.Parallel()
+	w := newMailWorld(t, nil)
+	ownerID, ownerTok := w.user("olga")
+	umaID, umaTok := w.user("uma")
+	ws := dialNotifications(t, w.inst.URL, "token="+umaTok)
+
+	p1 := w.project(ownerTok, "Apollo", umaID)                                         // 1 member_added
+	t1 := w.task(ownerTok, p1, map[string]any{"title": "Draft", "assignee_id": umaID}) // 2 task_assigned
+	t2 := w.task(ownerTok, p1, map[string]any{"title": "Review"})
+	w.assign(ownerTok, t2, umaID)                                                                               // 3 task_assigned
+	w.c.call("PATCH", "/api/v1/tasks/"+t1+"/status", ownerTok, map[string]string{"status": "in_progress"}, 200) // 4 status
+	w.c.call("PUT", "/api/v1/tasks/"+t1, ownerTok, map[string]any{"title": "Draft v2"}, 200)                    // 5 title
+	w.c.call("PUT", "/api/v1/tasks/"+t2, ownerTok, map[string]any{"status": "done", "title": "Review v2"}, 200) // 6 both: one
+	w.c.call("PUT", "/api/v1/tasks/"+t1, ownerTok, map[string]any{"description": "More words"}, 200)            // none
+	w.c.call("PUT", "/api/v1/tasks/"+t1, ownerTok, map[string]any{"title": "Draft v2"}, 200)                    // no change: none
+	// The user's own actions notify nobody.
+	w.c.call("PATCH", "/api/v1/tasks/"+t1+"/status", umaTok, map[string]string{"status": "done"}, 200)
+	w.c.call("PUT", "/api/v1/tasks/"+t2, umaTok, map[string]any{"title": "Mine now"}, 200)
+	w.task(umaTok, p1, map[string]any{"title": "Self", "assignee_id": umaID})
+	w.c.call("DELETE", "/api/v1/tasks/"+t2, ownerTok, nil, 204)                            // 7 task_deleted
+	p2 := w.project(ownerTok, "Gemini", umaID)                                             // 8 member_added
+	w.c.call("DELETE", "/api/v1/projects/"+p2+"/members/"+itoa(umaID), ownerTok, nil, 204) // 9 member_removed
+	w.c.call("DELETE", "/api/v1/projects/"+p1+"/members/"+itoa(umaID), umaTok, nil, 204)   // leaving: none
+
+	inbox := w.inbox(umaTok, "")
+	want := []struct {
+		typ, project, task string
+		changes            any
+	}{
+		{"member_added", p1, "null", nil},
+		{"task_assigned", p1, t1, nil},
+		{"task_assigned", p1, t2, nil},
+		{"task_status_changed", p1, t1, []any{"status"}},
+		{"task_updated", p1, t1, []any{"title"}},
+		{"task_status_changed", p1, t2, []any{"status", "title"}},
+		{"task_deleted", p1, t2, nil},
+		{"member_added", p2, "null", nil},
+		{"member_removed", p2, "null", nil},
+	}
+	if len(inbox.rows) != len(want) || inbox.unread != len(want) {
+		t.Fatalf("inbox has %d rows (X-Unread-Count %d), want %d: %v", len(inbox.rows), inbox.unread, len(want), inbox.rows)
+	}
+	for i, row := range inbox.rows { // newest first
+		seq := float64(len(want) - i)
+		wn := want[len(want)-1-i]
+		data, _ := row["data"].(map[string]any)
+		if row["seq"] != seq || row["type"] != wn.typ || itoa(row["project_id"]) != wn.project || itoa(row["task_id"]) != wn.task ||
+			row["actor_id"] != ownerID || row["read"] != false || !reflect.DeepEqual(data["changes"], wn.changes) ||
+			data["actor_username"] != "olga" {
+			t.Errorf("row %d: %v, want seq %v %+v", i, row, seq, wn)
+		}
+		if i > 0 && row["id"].(float64) >= inbox.rows[i-1]["id"].(float64) {
+			t.Errorf("rows are not newest first: %v", inbox.rows)
+		}
+		if _, err := time.Parse(time.RFC3339, row["created_at"].(string)); err != nil {
+			t.Errorf("created_at: %v", err)
+		}
+	}
+	if data := inbox.rows[3]["data"].(map[string]any); data["title"] != "Review v2" || data["status"] != "done" || data["project_name"] != "Apollo" {
+		t.Errorf("the status+title notification's data: %v", data)
+	}
+	if rows := w.inbox(ownerTok, "").rows; len(rows) != 0 {
+		t.Errorf("olga was notified of uma's actions: %v", rows)
+	}
+
+	rows := bySeq(inbox.rows)
+	ws.collect(t, len(want), 1, rows)
+	ws.quiet(t, 1500*time.Millisecond) // no duplicate, not even from the reconciler
+
+	// Read one, then all.
+	second := rows[2]
+	read := w.c.call("POST", "/api/v1/notifications/"+itoa(second["id"])+"/read", umaTok, nil, 200)
+	second["read"] = true
+	if !reflect.DeepEqual(read, second) {
+		t.Errorf("read answered %v, want %v", read, second)
+	}
+	unread := w.inbox(umaTok, "?unread=true")
+	if len(unread.rows) != len(want)-1 || unread.unread != len(want)-1 {
+		t.Errorf("after one read: %d unread rows, X-Unread-Count %d, want %d", len(unread.rows), unread.unread, len(want)-1)
+	}
+	for _, r := range unread.rows {
+		if r["id"] == second["id"] || r["read"] != false {
+			t.Errorf("unread listing holds %v", r)
+		}
+	}
+	if got := w.c.call("POST", "/api/v1/notifications/read-all", umaTok, nil, 200); !reflect.DeepEqual(got, map[string]any{"updated": float64(len(want) - 1)}) {
+		t.Errorf("read-all answered %v, want updated %d", got, len(want)-1)
+	}
+	if got := w.c.call("POST", "/api/v1/notifications/read-all", umaTok, nil, 200); !reflect.DeepEqual(got, map[string]any{"updated": 0.0}) {
+		t.Errorf("second read-all answered %v", got)
+	}
+	after := w.inbox(umaTok, "")
+	if after.unread != 0 || len(after.rows) != len(want) || len(w.inbox(umaTok, "?unread=true").rows) != 0 {
+		t.Errorf("after read-all: X-Unread-Count %d, %d rows", after.unread, len(after.rows))
+	}
+	ws.quiet(t, 300*time.Millisecond) // reading pushes nothing
+
+	// Resume after seq 3: 4..9 replayed (as they are now: read), then live.
+	ws.conn.Close(websocket.StatusNormalClosure, "")
+	resumed := dialNotifications(t, w.inst.URL, "token="+umaTok+"&since=3")
+	resumed.collect(t, len(want)-3, 4, bySeq(after.rows))
+	w.project(ownerTok, "Hermes", umaID) // 10 member_added, live
+	live := resumed.next(t, 10*time.Second)
+	newest := w.inbox(umaTok, "").rows[0]
+	if live.Seq != 10 || !reflect.DeepEqual(live.Data, newest) || newest["type"] != "member_added" {
+		t.Errorf("live push %+v\nwant the newest row %v", live, newest)
+	}
+	resumed.quiet(t, 1500*time.Millisecond)
+
+	// since=0 replays everything; since=10 (the newest) nothing.
+	all := dialNotifications(t, w.inst.URL, "token="+umaTok+"&since=0")
+	all.collect(t, 10, 1, bySeq(w.inbox(umaTok, "").rows))
+	current := dialNotifications(t, w.inst.URL, "token="+umaTok+"&since=10")
+	current.quiet(t, 500*time.Millisecond)
+
+	// Refused handshakes.
+	for _, tc := range []struct {
+		name, query string
+		status      int
+	}{
+		{"SinceAhead", "token=" + umaTok + "&since=11", 422},
+		{"SinceNegative", "token=" + umaTok + "&since=-1", 422},
+		{"SinceNotANumber", "token=" + umaTok + "&since=x", 422},
+		{"BadToken", "token=not-a-jwt", 403},
+		{"NoToken", "", 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			conn, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(w.inst.URL, "http")+"/ws/notifications?"+tc.query, nil)
+			if err == nil {
+				conn.CloseNow()
+			}
+			if err == nil || res == nil || res.StatusCode != tc.status {
+				t.Fatalf("err %v, response %v, want status %d", err, res, tc.status)
+			}
+		})
+	}
+}
+
+// TestNotificationAuthorization: nobody reads, marks or receives another
+// user's notifications.
+func TestNotificationAuthorization(t *testing.T) {
+	t.Parallel()
+	w := newMailWorld(t, nil)
+	ownerID, ownerTok := w.user("olga")
+	umaID, umaTok := w.user("uma")
+	vicID, vicTok := w.user("vic")
+	ownerWS := dialNotifications(t, w.inst.URL, "token="+ownerTok)
+	umaWS := dialNotifications(t, w.inst.URL, "token="+umaTok)
+	vicWS := dialNotifications(t, w.inst.URL, "token="+vicTok)
+
+	pid := w.project(ownerTok, "Apollo", umaID, vicID)                               // uma 1, vic 1
+	w.task(umaTok, pid, map[string]any{"title": "For olga", "assignee_id": ownerID}) // olga 1
+	w.task(ownerTok, pid, map[string]any{"title": "For uma", "assignee_id": umaID})  // uma 2
+
+	owner, uma, vic := w.inbox(ownerTok, ""), w.inbox(umaTok, ""), w.inbox(vicTok, "")
+	if len(owner.rows) != 1 || len(uma.rows) != 2 || len(vic.rows) != 1 {
+		t.Fatalf("inboxes: olga %v, uma %v, vic %v", owner.rows, uma.rows, vic.rows)
+	}
+	ids := map[float64]string{}
+	for who, p := range map[string]inboxPage{"olga": owner, "uma": uma, "vic": vic} {
+		for _, r := range p.rows {
+			if other, ok := ids[r["id"].(float64)]; ok {
+				t.Errorf("notification %v is in both %s's and %s's inbox", r["id"], who, other)
+			}
+			ids[r["id"].(float64)] = who
+		}
+	}
+	if owner.rows[0]["actor_id"] != umaID || owner.rows[0]["type"] != "task_assigned" {
+		t.Errorf("olga's row %v", owner.rows[0])
+	}
+
+	// Each socket carries its user's notifications, and nothing else.
+	ownerWS.collect(t, 1, 1, bySeq(owner.rows))
+	umaWS.collect(t, 2, 1, bySeq(uma.rows))
+	vicWS.collect(t, 1, 1, bySeq(vic.rows))
+	for _, s := range []*notificationSocket{ownerWS, umaWS, vicWS} {
+		s.quiet(t, 1200*time.Millisecond)
+	}
+
+	notFound := map[string]any{"detail": "Notification not found"}
+	ownerRow := itoa(owner.rows[0]["id"])
+	for _, path := range []string{"/api/v1/notifications/" + ownerRow + "/read", "/api/v1/notifications/999999/read"} {
+		if got := w.c.call("POST", path, umaTok, nil, 404); !reflect.DeepEqual(got, notFound) {
+			t.Errorf("POST %s by uma: %v, want %v", path, got, notFound)
+		}
+	}
+	w.c.call("POST", "/api/v1/notifications/"+ownerRow+"/read", "", nil, 401)
+	w.c.call("GET", "/api/v1/notifications", "", nil, 401)
+	if got := w.c.call("POST", "/api/v1/notifications/read-all", umaTok, nil, 200); got["updated"] != 2.0 {
+		t.Errorf("uma's read-all: %v, want updated 2", got)
+	}
+	if p := w.inbox(ownerTok, ""); p.unread != 1 || p.rows[0]["read"] != false {
+		t.Errorf("uma's reads touched olga's inbox: %v, X-Unread-Count %d", p.rows, p.unread)
+	}
+	if p := w.inbox(vicTok, ""); p.unread != 1 {
+		t.Errorf("uma's read-all touched vic's inbox: X-Unread-Count %d", p.unread)
+	}
+	// olga may read her own.
+	if got := w.c.call("POST", "/api/v1/notifications/"+ownerRow+"/read", ownerTok, nil, 200); got["read"] != true {
+		t.Errorf("olga's read: %v", got)
+	}
+}
