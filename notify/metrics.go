@@ -58,11 +58,11 @@ func (q queueCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	rows.Close()
-	var oldest sql.NullString
+	var oldest any
 	err = q.pool.QueryRowContext(ctx, "SELECT MIN(scheduled_at) FROM river_job WHERE state = 'available'").Scan(&oldest)
 	lag := 0.0
-	if err == nil && oldest.Valid {
-		if t, err := time.Parse(time.RFC3339Nano, oldest.String); err == nil {
+	if err == nil {
+		if t, ok := parseTime(oldest); ok {
 			lag = max(0, time.Since(t).Seconds())
 		}
 	}
@@ -88,4 +88,19 @@ func NewCountingPublisher(next taskwire.Publisher, reg prometheus.Registerer) *C
 func (p *CountingPublisher) PublishNotification(n taskwire.Notification) {
 	p.created.Inc()
 	p.Publisher.PublishNotification(n)
+}
+
+// parseTime reads a timestamp as either driver returns it.
+func parseTime(v any) (time.Time, bool) {
+	switch v := v.(type) {
+	case time.Time:
+		return v, true
+	case string:
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999-07:00", "2006-01-02 15:04:05.999999999"} {
+			if t, err := time.Parse(layout, v); err == nil {
+				return t, true
+			}
+		}
+	}
+	return time.Time{}, false
 }

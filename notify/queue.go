@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
@@ -54,6 +56,9 @@ type Options struct {
 	PollInterval time.Duration
 	// BaseURL prefixes links in emails.
 	BaseURL string
+	// Postgres selects River's database/sql driver for PostgreSQL instead
+	// of its SQLite driver.
+	Postgres bool
 }
 
 func (o *Options) defaults() {
@@ -98,13 +103,13 @@ type Queue struct {
 var _ taskwire.Jobs = (*Queue)(nil)
 
 // New migrates River's tables in the database behind pool and returns a
-// queue that does not work jobs until Start. pool should allow a single
-// connection: River's SQLite driver is not built for concurrent use of its
-// pool.
+// queue that does not work jobs until Start. On SQLite, pool should allow a
+// single connection: River's SQLite driver is not built for concurrent use
+// of its pool.
 func New(ctx context.Context, logger *slog.Logger, pool *sql.DB, mailer Mailer, reg prometheus.Registerer, opts Options) (*Queue, error) {
 	opts.defaults()
-	driver := riversqlite.New(pool)
-	if err := Migrate(ctx, pool); err != nil {
+	driver := driverFor(pool, opts.Postgres)
+	if err := Migrate(ctx, pool, opts.Postgres); err != nil {
 		return nil, err
 	}
 	m := newMetrics(reg, pool)
@@ -132,9 +137,17 @@ func New(ctx context.Context, logger *slog.Logger, pool *sql.DB, mailer Mailer, 
 	return &Queue{logger: logger, pool: pool, client: client, worker: w, opts: opts, metrics: m}, nil
 }
 
+// driverFor returns River's driver for the database.
+func driverFor(pool *sql.DB, postgres bool) riverdriver.Driver[*sql.Tx] {
+	if postgres {
+		return riverdatabasesql.New(pool)
+	}
+	return riversqlite.New(pool)
+}
+
 // Migrate applies River's migrations.
-func Migrate(ctx context.Context, pool *sql.DB) error {
-	migrator, err := rivermigrate.New(riversqlite.New(pool), nil)
+func Migrate(ctx context.Context, pool *sql.DB, postgres bool) error {
+	migrator, err := rivermigrate.New(driverFor(pool, postgres), nil)
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}

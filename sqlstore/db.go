@@ -34,6 +34,7 @@ type DB struct {
 	logger *slog.Logger
 
 	writeDSN string // SQLite: for pools opened by NewPool
+	dsn      string // PostgreSQL
 }
 
 var _ taskwire.Store = (*DB)(nil)
@@ -49,6 +50,8 @@ type Options struct {
 	// MaxBatch bounds how many units of work one SQLite commit covers
 	// (default 128).
 	MaxBatch int
+	// MaxConns is PostgreSQL's pool size (default: Readers).
+	MaxConns int
 	Logger   *slog.Logger
 }
 
@@ -63,6 +66,8 @@ func Open(ctx context.Context, target Target, opts Options) (*DB, error) {
 	switch target.Dialect {
 	case "sqlite":
 		return openSQLite(ctx, target.Path, opts)
+	case "postgres":
+		return openPostgres(ctx, target.DSN, opts)
 	default:
 		return nil, fmt.Errorf("sqlstore: dialect %q is not supported yet", target.Dialect)
 	}
@@ -128,7 +133,11 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 // to the same database, for a component that needs its own *sql.DB (the
 // job queue). The caller closes it.
 func (db *DB) NewPool(conns int) (*sql.DB, error) {
-	p, err := sql.Open("sqlite", db.writeDSN)
+	driver, dsn := "sqlite", db.writeDSN
+	if db.d == postgresDialect {
+		driver, dsn = "pgx", db.dsn
+	}
+	p, err := sql.Open(driver, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: %w", err)
 	}
@@ -136,6 +145,9 @@ func (db *DB) NewPool(conns int) (*sql.DB, error) {
 	p.SetMaxIdleConns(conns)
 	return p, nil
 }
+
+// Postgres reports whether the store is on PostgreSQL.
+func (db *DB) Postgres() bool { return db.d == postgresDialect }
 
 // Path returns the SQLite file ("" for PostgreSQL).
 func (db *DB) Path() string { return db.path }
@@ -181,6 +193,9 @@ func (db *DB) Close() error {
 	if p, ok := db.reads.q.(*prepared); ok {
 		p.close()
 	}
+	if db.read == db.write {
+		return db.read.Close()
+	}
 	return errors.Join(db.read.Close(), db.write.Close())
 }
 
@@ -189,5 +204,5 @@ func (db *DB) Update(ctx context.Context, fn func(taskwire.Tx) error) error {
 	if db.writer != nil {
 		return db.writer.do(ctx, fn)
 	}
-	return errors.New("sqlstore: no writer")
+	return db.updatePostgres(ctx, fn)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -68,4 +69,22 @@ func limit(n int) string {
 		return ""
 	}
 	return " LIMIT " + strconv.Itoa(n)
+}
+
+var postgresDialect = &dialect{
+	name:      "postgres",
+	numbered:  true,
+	forUpdate: " FOR UPDATE",
+	time:      func(t time.Time) any { return t.UTC() },
+	isUnique: func(err error) bool {
+		var e *pgconn.PgError
+		return errors.As(err, &e) && e.Code == "23505"
+	},
+}
+
+// retryable reports PostgreSQL errors after which a unit of work may simply
+// run again: a deadlock or a serialization failure.
+func retryable(err error) bool {
+	var e *pgconn.PgError
+	return errors.As(err, &e) && (e.Code == "40P01" || e.Code == "40001")
 }

@@ -29,7 +29,7 @@ func (s reads) Notifications(ctx context.Context, userID int64, f taskwire.Notif
 		args = append(args, page.After)
 	}
 	if f.UnreadOnly {
-		q += " AND read = 0"
+		q += " AND read = FALSE"
 	}
 	rows, err := s.query(ctx, q+" ORDER BY id DESC"+limit(page.Limit), args...)
 	return list(rows, err, func(r *sql.Rows) (taskwire.Notification, error) { return scanNotification(r) })
@@ -38,7 +38,7 @@ func (s reads) Notifications(ctx context.Context, userID int64, f taskwire.Notif
 // UnreadCount implements taskwire.Reader.
 func (s reads) UnreadCount(ctx context.Context, userID int64) (int64, error) {
 	var n int64
-	err := s.row(ctx, "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read = 0", userID).Scan(&n)
+	err := s.row(ctx, "SELECT COUNT(*) FROM notifications WHERE user_id = ? AND read = FALSE", userID).Scan(&n)
 	return n, dbErr(err)
 }
 
@@ -107,20 +107,20 @@ func (s writes) CreateNotification(ctx context.Context, n taskwire.Notification)
 		return taskwire.Notification{}, notFound(err, taskwire.MsgUserNotFound)
 	}
 	err = s.row(ctx, `INSERT INTO notifications (user_id, seq, type, project_id, task_id, actor_id, read, created_at, data)
-		VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?) RETURNING id`,
+		VALUES (?, ?, ?, ?, ?, ?, FALSE, ?, ?) RETURNING id`,
 		n.UserID, n.Seq, string(n.Type), n.ProjectID, n.TaskID, n.ActorID, s.d.time(n.CreatedAt), string(n.Data)).Scan(&n.ID)
 	return n, dbErr(err)
 }
 
 // MarkRead implements taskwire.Tx.
 func (s writes) MarkRead(ctx context.Context, userID, id int64) (taskwire.Notification, error) {
-	n, err := scanNotification(s.row(ctx, "UPDATE notifications SET read = 1 WHERE id = ? AND user_id = ? RETURNING "+notificationColumns, id, userID))
+	n, err := scanNotification(s.row(ctx, "UPDATE notifications SET read = TRUE WHERE id = ? AND user_id = ? RETURNING "+notificationColumns, id, userID))
 	return n, notFound(err, taskwire.MsgNotificationNotFound)
 }
 
 // MarkAllRead implements taskwire.Tx.
 func (s writes) MarkAllRead(ctx context.Context, userID int64) (int64, error) {
-	res, err := s.exec(ctx, "UPDATE notifications SET read = 1 WHERE user_id = ? AND read = 0", userID)
+	res, err := s.exec(ctx, "UPDATE notifications SET read = TRUE WHERE user_id = ? AND read = FALSE", userID)
 	if err != nil {
 		return 0, dbErr(err)
 	}

@@ -39,6 +39,7 @@ type config struct {
 	WSPongTimeout    time.Duration
 	WSWriteTimeout   time.Duration
 	PprofAddr        string
+	DBMaxConns       int
 	SMTPURL          string
 	MailFrom         string
 	BaseURL          string
@@ -79,17 +80,25 @@ var settings = []setting{
 		if err != nil {
 			return err
 		}
-		if t.Dialect != "sqlite" {
-			return errors.New("PostgreSQL is not supported by this build yet; use a SQLite URL")
-		}
 		c.Database, c.DatabaseURL = t, v
 		return nil
 	}},
-	{"JWT_SECRET", "jwt-secret", "", "token signing secret (≥32 bytes); empty: generated once and kept beside the SQLite file", func(c *config, v string) error {
+	{"JWT_SECRET", "jwt-secret", "", "token signing secret (≥32 bytes); empty: generated once and kept beside the SQLite file (required with PostgreSQL: every instance must share it)", func(c *config, v string) error {
 		if v != "" && len(v) < auth.MinSecretLen {
 			return fmt.Errorf("must be at least %d bytes", auth.MinSecretLen)
 		}
+		if v == "" && c.Database.Dialect == "postgres" {
+			return errors.New("is required with a PostgreSQL DATABASE_URL (instances must share it)")
+		}
 		c.JWTSecret = v
+		return nil
+	}},
+	{"DB_MAX_CONNS", "db-max-conns", "0", "PostgreSQL connection pool size per instance (0: 4 per CPU, at least 8)", func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("want a non-negative integer")
+		}
+		c.DBMaxConns = n
 		return nil
 	}},
 	{"JWT_TTL", "jwt-ttl", "168h", "access token lifetime", durationSetting(func(c *config) *time.Duration { return &c.JWTTTL })},

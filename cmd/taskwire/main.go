@@ -100,7 +100,11 @@ func newLogger(cfg config, w io.Writer) *slog.Logger {
 }
 
 func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*sqlstore.DB, error) {
-	db, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{Synchronous: cfg.SQLiteSync, Logger: logger})
+	conns := cfg.DBMaxConns
+	if conns == 0 {
+		conns = max(8, 4*runtime.NumCPU())
+	}
+	db, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{Synchronous: cfg.SQLiteSync, Logger: logger, MaxConns: conns})
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +130,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer pool.Close()
-	if err := notify.Migrate(ctx, pool); err != nil {
+	if err := notify.Migrate(ctx, pool, db.Postgres()); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "migrations applied to", cfg.DatabaseURL)
@@ -151,7 +155,7 @@ func listJobs(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer pool.Close()
-	queue, err := notify.New(ctx, logger, pool, notify.LogMailer{Logger: logger}, nil, notify.Options{})
+	queue, err := notify.New(ctx, logger, pool, notify.LogMailer{Logger: logger}, nil, notify.Options{Postgres: db.Postgres()})
 	if err != nil {
 		return err
 	}
@@ -179,7 +183,8 @@ func listJobs(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
-// secret returns JWT_SECRET, or the one generated once beside the database.
+// secret returns JWT_SECRET, or the one generated once beside the SQLite
+// file (loadConfig requires JWT_SECRET with PostgreSQL).
 func secret(cfg config, db *sqlstore.DB) ([]byte, error) {
 	if cfg.JWTSecret != "" {
 		return []byte(cfg.JWTSecret), nil
@@ -223,8 +228,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	// Email jobs run on River, on their own single-connection pool.
-	jobPool, err := db.NewPool(1)
+	// Email jobs run on River, on their own pool: one connection on SQLite
+	// (River's SQLite driver wants it so), a few on PostgreSQL.
+	jobConns := 1
+	if db.Postgres() {
+		jobConns = 4
+	}
+	jobPool, err := db.NewPool(jobConns)
 	if err != nil {
 		return err
 	}
@@ -237,6 +247,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	queue, err := notify.New(ctx, logger, jobPool, mailer, reg, notify.Options{
 		Debounce: cfg.EmailDebounce, MaxAttempts: cfg.EmailMaxAttempts, RetryBase: cfg.EmailRetryBase, BaseURL: cfg.BaseURL,
+		Postgres: db.Postgres(),
 	})
 	if err != nil {
 		return err
