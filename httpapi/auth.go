@@ -12,7 +12,6 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/taskwire/taskwire"
-	"github.com/taskwire/taskwire/auth"
 )
 
 type signupInput struct {
@@ -42,12 +41,12 @@ func (s *Server) signup(ctx context.Context, in *signupInput) (*userOutput, erro
 // limit counts a request against the caller's address. Like the seed's
 // limiter it runs in the handler, so requests refused by validation do not
 // count.
-func (s *Server) limit(ctx context.Context, l *auth.Limiter) error {
+func (s *Server) limit(ctx context.Context, l Limiter) error {
 	r := requestFrom(ctx)
 	if r == nil {
 		return nil
 	}
-	ok, wait := l.Allow(s.clientAddr(r))
+	ok, wait := l.Allow(ctx, s.clientAddr(r))
 	if ok {
 		return nil
 	}

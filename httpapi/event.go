@@ -45,5 +45,9 @@ func (s *Server) presence(ctx context.Context, in *ProjectIDParam) (*presenceOut
 	if _, err := s.svc.CheckMember(ctx, userFrom(ctx), in.ProjectID); err != nil {
 		return nil, err
 	}
-	return &presenceOutput{Body: s.hub.Presence(in.ProjectID)}, nil
+	entries, err := s.hub.Presence(ctx, in.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	return &presenceOutput{Body: entries}, nil
 }

@@ -34,6 +34,24 @@ type Config struct {
 	RedocScriptURL string
 	// AsyncAPI is the WebSocket protocol document served at /asyncapi.yaml.
 	AsyncAPI []byte
+	// Limiters, when set, counts signup and login requests (shared between
+	// instances through Redis); by default each instance counts in memory.
+	Limiters func(route string, rate auth.Rate) Limiter
+}
+
+// Limiter counts requests per key (a client address) against a rate.
+type Limiter interface {
+	// Allow counts one request; when over the rate it answers false and
+	// how long until the key may try again.
+	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration)
+	Rate() auth.Rate
+}
+
+// memoryLimiter is one instance's Limiter.
+type memoryLimiter struct{ *auth.Limiter }
+
+func (m memoryLimiter) Allow(_ context.Context, key string) (bool, time.Duration) {
+	return m.Limiter.Allow(key)
 }
 
 // ReadyCheck reports whether a dependency (database, broker) answers.
@@ -51,8 +69,8 @@ type Server struct {
 	registry *prometheus.Registry
 
 	users       *userCache
-	signupLimit *auth.Limiter
-	loginLimit  *auth.Limiter
+	signupLimit Limiter
+	loginLimit  Limiter
 
 	mux *http.ServeMux
 	api huma.API
@@ -81,9 +99,12 @@ func New(logger *slog.Logger, svc *taskwire.Service, tokens *auth.Tokens, hub *r
 		metrics:     newMetrics(reg),
 		registry:    reg,
 		users:       newUserCache(30*time.Second, 100_000),
-		signupLimit: auth.NewLimiter(cfg.AuthRate),
-		loginLimit:  auth.NewLimiter(cfg.AuthRate),
+		signupLimit: memoryLimiter{auth.NewLimiter(cfg.AuthRate)},
+		loginLimit:  memoryLimiter{auth.NewLimiter(cfg.AuthRate)},
 		mux:         http.NewServeMux(),
+	}
+	if cfg.Limiters != nil {
+		s.signupLimit, s.loginLimit = cfg.Limiters("signup", cfg.AuthRate), cfg.Limiters("login", cfg.AuthRate)
 	}
 	s.api = huma.NewAPI(apiConfig(cfg.Version), &adapter{mux: s.mux})
 	s.api.UseMiddleware(s.requestInfo, s.authenticate)

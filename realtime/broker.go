@@ -18,13 +18,17 @@ const (
 
 // Message is one entry of a stream as the broker carries it: the stream
 // (kind and id), its seq in that stream, its JSON, and whose access it ends
-// (project streams: -1 everyone, a user id, or 0).
+// (project streams: -1 everyone, a user id, or 0). A message with seq 0 is
+// ephemeral (presence): not in the log, sent to the room's sockets as it
+// comes; Origin names the instance that sent it, which has delivered it to
+// its own sockets already.
 type Message struct {
 	Kind    Kind
 	ID      int64
 	Seq     int64
 	Payload []byte
 	Revoke  int64
+	Origin  string
 }
 
 // EventMessage encodes a project event.
@@ -43,8 +47,18 @@ type Broker interface {
 	// Publish hands a message over without blocking on consumers.
 	Publish(m Message)
 	// Run calls deliver with published messages, in the order they were
-	// published on this instance, until ctx ends.
+	// published on this instance, until ctx ends. A zero Message asks the
+	// hub to reconcile its rooms with the database now (after a broker
+	// outage).
 	Run(ctx context.Context, deliver func(Message)) error
+}
+
+// Subscriber is a Broker that carries only the streams an instance asks
+// for: the hub subscribes when a room opens and unsubscribes when it
+// closes.
+type Subscriber interface {
+	Subscribe(kind Kind, id int64)
+	Unsubscribe(kind Kind, id int64)
 }
 
 // Publisher adapts a Broker to taskwire.Publisher.

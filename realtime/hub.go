@@ -5,6 +5,8 @@ package realtime
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"log/slog"
 	"runtime"
@@ -33,6 +35,11 @@ type Options struct {
 	// seq is compared with the log, so that an event whose publish was lost
 	// is still delivered [1s].
 	ReconcileInterval time.Duration
+	// Instance names this process among several sharing a broker [random].
+	Instance string
+	// Presence, when set, shares who is connected with the other
+	// instances; without it presence is this instance's alone.
+	Presence PresenceStore
 }
 
 func (o *Options) defaults() {
@@ -59,6 +66,11 @@ func (o *Options) defaults() {
 	}
 	if o.WriteConcurrency <= 0 {
 		o.WriteConcurrency = 4 * runtime.GOMAXPROCS(0)
+	}
+	if o.Instance == "" {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		o.Instance = hex.EncodeToString(b[:])
 	}
 }
 
@@ -99,16 +111,17 @@ func NewHub(logger *slog.Logger, source Source, broker Broker, opts Options) *Hu
 		writeSlots: make(chan struct{}, opts.WriteConcurrency)}
 }
 
-// Run delivers broker events to rooms, and reconciles the rooms with the
-// log every ReconcileInterval, until ctx ends.
+// Run delivers broker events to rooms, reconciles the rooms with the log
+// every ReconcileInterval and, with a shared presence store, refreshes
+// this instance's presence there, until ctx ends.
 func (h *Hub) Run(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		h.reconcileLoop(ctx)
-	}()
+	var wg sync.WaitGroup
+	wg.Go(func() { h.reconcileLoop(ctx) })
+	if h.opts.Presence != nil {
+		wg.Go(func() { h.presenceLoop(ctx) })
+	}
 	err := h.broker.Run(ctx, h.dispatch)
-	<-done
+	wg.Wait()
 	return err
 }
 
@@ -162,6 +175,31 @@ func (h *Hub) reconcile(ctx context.Context) error {
 }
 
 func (h *Hub) dispatch(e Message) {
+	if e.Seq == 0 && e.Kind != 0 {
+		// Presence from another instance; ours went out directly.
+		if e.Origin == h.opts.Instance {
+			return
+		}
+		h.mu.Lock()
+		r := h.rooms[topic{e.Kind, e.ID}]
+		h.mu.Unlock()
+		if r != nil {
+			r.mu.Lock()
+			r.ephemeral(textFrame(e.Payload), nil)
+			r.mu.Unlock()
+		}
+		return
+	}
+	if e.Kind == 0 {
+		// The broker (re)connected: whatever was published meanwhile is
+		// in the database.
+		go func() {
+			if err := h.reconcile(context.Background()); err != nil {
+				h.logger.Error("realtime: reconcile failed", "err", err)
+			}
+		}()
+		return
+	}
 	h.mu.Lock()
 	r := h.rooms[topic{e.Kind, e.ID}]
 	h.mu.Unlock()
@@ -182,12 +220,18 @@ func (h *Hub) room(ctx context.Context, t topic) (*room, error) {
 		return nil, ErrClosing
 	}
 	r := h.rooms[t]
-	if r == nil {
+	created := r == nil
+	if created {
 		r = newRoom(h, t)
 		h.rooms[t] = r
 	}
 	r.users++
 	h.mu.Unlock()
+	if s, ok := h.broker.(Subscriber); ok && created {
+		// Subscribe before init reads the stream's seq: anything published
+		// after that read reaches the room.
+		s.Subscribe(t.kind, t.id)
+	}
 	if err := r.init(ctx); err != nil {
 		h.release(r)
 		return nil, err
@@ -198,10 +242,14 @@ func (h *Hub) room(ctx context.Context, t topic) (*room, error) {
 // release drops one user of r and forgets the room when it has none.
 func (h *Hub) release(r *room) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	r.users--
-	if r.users == 0 && h.rooms[r.topic] == r {
+	gone := r.users == 0 && h.rooms[r.topic] == r
+	if gone {
 		delete(h.rooms, r.topic)
+	}
+	h.mu.Unlock()
+	if s, ok := h.broker.(Subscriber); ok && gone {
+		s.Unsubscribe(r.topic.kind, r.topic.id)
 	}
 }
 

@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strconv"
@@ -34,28 +35,96 @@ type PresenceEntry struct {
 	Connections int    `json:"connections"`
 }
 
-// Presence lists the users with an open socket in the project's room on
-// this instance, by user id.
-func (h *Hub) Presence(projectID int64) []PresenceEntry {
+// PresenceStore shares presence between instances.
+type PresenceStore interface {
+	// Put records this instance's entries for a project (none: forget it).
+	Put(ctx context.Context, projectID int64, entries []PresenceEntry) error
+	// Get sums the entries of every live instance for a project.
+	Get(ctx context.Context, projectID int64) ([]PresenceEntry, error)
+	// Alive tells the store this instance is still up.
+	Alive(ctx context.Context) error
+}
+
+// Presence lists the users with an open socket in the project's room — on
+// every instance with a shared store, on this one otherwise — by user id.
+func (h *Hub) Presence(ctx context.Context, projectID int64) ([]PresenceEntry, error) {
+	if h.opts.Presence != nil {
+		out, err := h.opts.Presence.Get(ctx, projectID)
+		if out == nil {
+			out = []PresenceEntry{}
+		}
+		return out, err
+	}
 	h.mu.Lock()
 	r := h.rooms[topic{ProjectStream, projectID}]
 	h.mu.Unlock()
-	out := []PresenceEntry{}
 	if r == nil {
-		return out
+		return []PresenceEntry{}, nil
 	}
-	r.mu.Lock()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.localPresence(), nil
+}
+
+// localPresence lists this instance's sockets by user. r.mu must be held.
+func (r *room) localPresence() []PresenceEntry {
+	out := []PresenceEntry{}
 	for id, p := range r.present {
 		out = append(out, PresenceEntry{UserID: id, Username: p.username, Connections: p.conns})
 	}
-	r.mu.Unlock()
 	slices.SortFunc(out, func(a, b PresenceEntry) int { return int(a.UserID - b.UserID) })
 	return out
 }
 
-// presenceMessage encodes as a text frame
+// presenceChanged stores the room's local presence in the shared store,
+// in the background. r.mu must be held.
+func (h *Hub) presenceChanged(r *room) {
+	if h.opts.Presence == nil {
+		return
+	}
+	entries, id := r.localPresence(), r.topic.id
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err := h.opts.Presence.Put(ctx, id, entries); err != nil {
+			h.logger.Warn("realtime: presence not shared", "project_id", id, "err", err)
+		}
+	}()
+}
+
+// presenceLoop keeps this instance's presence alive in the shared store
+// and writes every room's presence again, every few seconds.
+func (h *Hub) presenceLoop(ctx context.Context) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		if err := h.opts.Presence.Alive(ctx); err != nil && ctx.Err() == nil {
+			h.logger.Warn("realtime: presence heartbeat failed", "err", err)
+		}
+		h.mu.Lock()
+		var rooms []*room
+		for t, r := range h.rooms {
+			if t.kind == ProjectStream {
+				rooms = append(rooms, r)
+			}
+		}
+		h.mu.Unlock()
+		for _, r := range rooms {
+			r.mu.RLock()
+			h.presenceChanged(r)
+			r.mu.RUnlock()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// presenceJSON renders
 // {"event":"presence_joined","data":{"user_id":1,"username":"ada"},"project_id":7,"ts":"..."}.
-func presenceMessage(typ string, projectID, userID int64, username string) []byte {
+func presenceJSON(typ string, projectID, userID int64, username string) []byte {
 	b := make([]byte, 0, 128)
 	b = append(b, `{"event":"`...)
 	b = append(b, typ...)
@@ -68,5 +137,5 @@ func presenceMessage(typ string, projectID, userID int64, username string) []byt
 	b = strconv.AppendInt(b, projectID, 10)
 	b = append(b, `,"ts":"`...)
 	b = time.Now().UTC().AppendFormat(b, time.RFC3339Nano)
-	return textFrame(append(b, `"}`...))
+	return append(b, `"}`...)
 }

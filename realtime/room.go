@@ -288,8 +288,17 @@ func (r *room) add(c *conn) {
 	if p.conns == 1 {
 		// Everyone else hears of it; the new socket itself is sent nothing
 		// on connect, as the seed's clients expect.
-		r.ephemeral(presenceMessage(TypePresenceJoined, r.topic.id, c.userID, c.username), c)
+		r.announce(presenceJSON(TypePresenceJoined, r.topic.id, c.userID, c.username), c)
 	}
+}
+
+// announce sends a presence message to this room's sockets but except, and
+// through the broker to the other instances'. r.mu must be held.
+func (r *room) announce(payload []byte, except *conn) {
+	r.ephemeral(textFrame(payload), except)
+	h := r.hub
+	h.broker.Publish(Message{Kind: r.topic.kind, ID: r.topic.id, Payload: payload, Origin: h.opts.Instance})
+	h.presenceChanged(r)
 }
 
 // remove takes c out of the room; its user's last socket announces leaving.
@@ -301,7 +310,7 @@ func (r *room) remove(c *conn) {
 		p.conns--
 		if p.conns == 0 {
 			delete(r.present, c.userID)
-			r.ephemeral(presenceMessage(TypePresenceLeft, r.topic.id, c.userID, c.username), nil)
+			r.announce(presenceJSON(TypePresenceLeft, r.topic.id, c.userID, c.username), nil)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/taskwire/taskwire/auth"
 	"github.com/taskwire/taskwire/sqlstore"
 )
@@ -39,6 +40,8 @@ type config struct {
 	WSPongTimeout    time.Duration
 	WSWriteTimeout   time.Duration
 	PprofAddr        string
+	RedisURL         string
+	RedisPrefix      string
 	DBMaxConns       int
 	SMTPURL          string
 	MailFrom         string
@@ -178,7 +181,21 @@ var settings = []setting{
 		c.PprofAddr = v
 		return nil
 	}},
-	{"REDIS_URL", "redis-url", "", "Redis for multi-instance fan-out (not supported by this build yet; must be empty)", unsupported},
+	{"REDIS_URL", "redis-url", "", "Redis for several instances: fan-out, presence and auth rate limits shared (redis://[user:pass@]host:port/db); empty: one instance, in memory", func(c *config, v string) error {
+		if v == "" {
+			c.RedisURL = ""
+			return nil
+		}
+		if _, err := redis.ParseURL(v); err != nil {
+			return errors.New("want redis://[user:pass@]host:port[/db] or rediss://...")
+		}
+		c.RedisURL = v
+		return nil
+	}},
+	{"REDIS_PREFIX", "redis-prefix", "taskwire:", "prefix of Taskwire's Redis keys and channels", func(c *config, v string) error {
+		c.RedisPrefix = v
+		return nil
+	}},
 	{"SMTP_URL", "smtp-url", "", "SMTP server for email: smtp://[user:pass@]host:port[?starttls=required|none], smtps://...; empty: emails are written to the log", func(c *config, v string) error {
 		if v != "" && !strings.HasPrefix(v, "smtp://") && !strings.HasPrefix(v, "smtps://") {
 			return errors.New("want smtp://[user:pass@]host:port or smtps://...")
@@ -214,13 +231,6 @@ var settings = []setting{
 	}},
 	{"EMAIL_MAX_ATTEMPTS", "email-max-attempts", "10", "delivery attempts before an email is kept as failed", intSetting(func(c *config) *int { return &c.EmailMaxAttempts })},
 	{"EMAIL_RETRY_BASE", "email-retry-base", "10s", "delay before the first retry of an email; each next one doubles, up to an hour", durationSetting(func(c *config) *time.Duration { return &c.EmailRetryBase })},
-}
-
-func unsupported(_ *config, v string) error {
-	if v != "" {
-		return errors.New("is not supported by this build yet; leave it empty")
-	}
-	return nil
 }
 
 func durationSetting(field func(*config) *time.Duration) func(*config, string) error {

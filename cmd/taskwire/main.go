@@ -10,6 +10,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,12 +31,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/auth"
 	"github.com/taskwire/taskwire/httpapi"
 	"github.com/taskwire/taskwire/notify"
 	"github.com/taskwire/taskwire/realtime"
+	"github.com/taskwire/taskwire/redisbroker"
 	"github.com/taskwire/taskwire/sqlstore"
 )
 
@@ -255,8 +259,27 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 	// Writers publish committed events and notifications to the broker; the
 	// hub consumes them and reads the log through the service to repair
-	// gaps and resume.
-	broker := realtime.NewMemoryBroker()
+	// gaps and resume. With Redis, instances share fan-out, presence and
+	// the auth rate limits.
+	instance := instanceID()
+	ready := map[string]httpapi.ReadyCheck{"database": db.Ping}
+	var broker realtime.Broker = realtime.NewMemoryBroker()
+	var presence realtime.PresenceStore
+	var limiters func(string, auth.Rate) httpapi.Limiter
+	if cfg.RedisURL != "" {
+		opts, _ := redis.ParseURL(cfg.RedisURL) // checked by loadConfig
+		rc := redis.NewClient(opts)
+		defer rc.Close()
+		rb, err := redisbroker.New(ctx, logger, rc, cfg.RedisPrefix, reg)
+		if err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+		broker, ready["broker"] = rb, rb.Ping
+		presence = redisbroker.NewPresence(rc, cfg.RedisPrefix, instance)
+		limiters = func(route string, rate auth.Rate) httpapi.Limiter {
+			return redisbroker.NewLimiter(rc, cfg.RedisPrefix+"ratelimit:"+route+":", rate)
+		}
+	}
 	pub := notify.NewCountingPublisher(realtime.Publisher{Broker: broker}, reg)
 	svc := taskwire.NewService(db, pub, queue, hasher, taskwire.Options{
 		RetentionCount: cfg.RetentionCount, RetentionAge: cfg.RetentionAge,
@@ -264,11 +287,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	hub := realtime.NewHub(logger, svc, broker, realtime.Options{
 		QueueMessages: cfg.WSQueueMessages, QueueBytes: cfg.WSQueueBytes,
 		PingInterval: cfg.WSPingInterval, PongTimeout: cfg.WSPongTimeout, WriteTimeout: cfg.WSWriteTimeout,
-		ReconcileInterval: cfg.WSReconcile,
+		ReconcileInterval: cfg.WSReconcile, Instance: instance, Presence: presence,
 	})
-	api := httpapi.New(logger, svc, tokens, hub, map[string]httpapi.ReadyCheck{"database": db.Ping}, reg, httpapi.Config{
+	api := httpapi.New(logger, svc, tokens, hub, ready, reg, httpapi.Config{
 		Version: taskwire.APIVersion, CORSOrigins: cfg.CORSOrigins, AuthRate: cfg.AuthRate,
 		TrustProxy: cfg.TrustProxy, RedocScriptURL: cfg.RedocScriptURL, AsyncAPI: taskwire.AsyncAPI,
+		Limiters: limiters,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -370,6 +394,14 @@ func ensureTwoProcs(getenv func(string) string) {
 	if getenv("GOMAXPROCS") == "" && runtime.GOMAXPROCS(0) < 2 {
 		runtime.GOMAXPROCS(2)
 	}
+}
+
+// instanceID names this process among the instances sharing a broker.
+func instanceID() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
 // servePprof exposes the profiler on its own listener, never on the API's.

@@ -230,7 +230,8 @@ func TestBadConfigFailsWithOneLine(t *testing.T) {
 		{"RATE_LIMIT_AUTH", "lots"},
 		{"JWT_SECRET", "short"},
 		{"CORS_ORIGINS", "example.com"},
-		{"REDIS_URL", "redis://127.0.0.1:6379"},
+		{"REDIS_URL", "http://127.0.0.1:6379"},
+		{"SMTP_URL", "ftp://mail"},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
 			env := baseEnv(t)

@@ -898,8 +898,9 @@ func TestEmailFailedJobsAreKept(t *testing.T) {
 }
 
 // TestEmailHeaderInjection: CR/LF in a task title or project name cannot
-// add a header or a recipient; an email address or username carrying
-// CR/LF is refused at signup.
+// add a header or a recipient, nor end the message early to smuggle
+// another; an email address or username carrying CR/LF is refused at
+// signup.
 func TestEmailHeaderInjection(t *testing.T) {
 	t.Parallel()
 	w := newMailWorld(t, nil)
@@ -911,11 +912,15 @@ func TestEmailHeaderInjection(t *testing.T) {
 	if got := w.c.call("GET", "/api/v1/tasks/"+tid, ownerTok, nil, 200)["title"]; got != title {
 		t.Fatalf("title stored as %q", got)
 	}
+	// SMTP smuggling: a line holding only "." must not end the DATA early.
+	smuggle := "Two\r\n.\r\nMAIL FROM:<x@evil.example>\r\nRCPT TO:<evil@example.com>\r\nDATA\r\nSubject: smuggled\r\n\r\nhi\r\n.\r\n" +
+		"\n.\nRCPT TO:<evil@example.com>\n"
+	w.task(ownerTok, pid, map[string]any{"title": smuggle, "assignee_id": bobID})
 
-	w.waitSettled(2, 20*time.Second)
+	w.waitSettled(3, 20*time.Second)
 	msgs := w.smtp.messages()
-	if len(msgs) != 2 {
-		t.Fatalf("%d messages, want 2 (added, assigned):%s", len(msgs), describe(msgs))
+	if len(msgs) != 3 || w.smtp.transactions() != 3 {
+		t.Fatalf("%d messages in %d transactions, want 3 (added, two assigned):%s", len(msgs), w.smtp.transactions(), describe(msgs))
 	}
 	for _, m := range msgs {
 		if m.ParseErr != nil {
@@ -939,8 +944,13 @@ func TestEmailHeaderInjection(t *testing.T) {
 		}
 	}
 	got := to(msgs, "bob@example.com", true)
-	if len(got) != 1 || !strings.Contains(got[0].Subject, "Ship it") || !strings.Contains(got[0].Subject, "Apollo") {
-		t.Errorf("assignment email:%s", describe(got))
+	if len(got) != 2 || !strings.Contains(got[0].Subject+got[1].Subject, "Ship it") || !strings.Contains(got[0].Subject, "Apollo") {
+		t.Errorf("assignment emails:%s", describe(got))
+	}
+	for _, m := range got {
+		if strings.Contains(m.Subject, "Two") && !strings.Contains(m.Text, "RCPT TO:<evil@example.com>") {
+			t.Errorf("the smuggling title did not reach the body whole:\n%s", m.Text)
+		}
 	}
 
 	for _, tc := range []struct{ name, email, username string }{
