@@ -31,6 +31,14 @@ staticcheck:
 
 unit:
 	$(GO) test -race -count=1 -timeout 10m ./...
+	@# The HTTP suite again, on PostgreSQL (the store contract and the
+	@# multi-instance suites already ran on it above).
+	@if [ -n "$$TASKWIRE_TEST_POSTGRES_URL" ]; then \
+		echo "TASKWIRE_TEST_STORE=postgres go test -race ./httpapi/"; \
+		TASKWIRE_TEST_STORE=postgres $(GO) test -race -count=1 -timeout 10m ./httpapi/; \
+	elif [ "$$TASKWIRE_REQUIRE_SERVICES" = 1 ]; then \
+		echo "TASKWIRE_REQUIRE_SERVICES=1 but TASKWIRE_TEST_POSTGRES_URL is unset"; exit 1; \
+	else echo "TASKWIRE_TEST_POSTGRES_URL unset: the PostgreSQL and multi-instance suites were skipped"; fi
 
 ## compat: play the seed's flow with Python requests + websockets against a real server
 compat: build

@@ -31,15 +31,17 @@ type IdempotencyRecord struct {
 }
 
 // idempotent runs create unless k has already been answered, in which case
-// it returns the first answer. It stores the answer in the same unit of
-// work, so a committed create is never repeated.
+// it returns the first answer. The key is claimed first, in the same unit
+// of work: a concurrent request with the same key waits on the claim (or,
+// on SQLite, runs after it) and then replays its answer, so a committed
+// create is never repeated.
 func idempotent[T any](ctx context.Context, tx Tx, k IdempotencyKey, now time.Time, create func() (T, error)) (T, error) {
 	var zero T
 	if k.Key == "" {
 		return create()
 	}
-	if len(k.Key) > MaxIdempotencyKeyLen {
-		return zero, InvalidField("Idempotency-Key", "Idempotency-Key must be at most 255 characters")
+	if len(k.Key) > MaxIdempotencyKeyLen || !storable(k.Key) {
+		return zero, InvalidField("Idempotency-Key", "Idempotency-Key must be at most 255 characters of UTF-8")
 	}
 	rec, err := tx.Idempotency(ctx, k.UserID, k.Scope, k.Key)
 	switch {
@@ -55,6 +57,15 @@ func idempotent[T any](ctx context.Context, tx Tx, k IdempotencyKey, now time.Ti
 	case err != nil && ErrorKind(err) != NotFound:
 		return zero, err
 	}
+	err = tx.PutIdempotency(ctx, IdempotencyRecord{IdempotencyKey: k, Body: []byte("null"), CreatedAt: now})
+	if ErrorKind(err) == Conflict {
+		// A concurrent request with the same key committed first; the unit
+		// of work is retried and then replays that request's answer.
+		return zero, errRetry
+	}
+	if err != nil {
+		return zero, err
+	}
 	v, err := create()
 	if err != nil {
 		return zero, err
@@ -63,13 +74,7 @@ func idempotent[T any](ctx context.Context, tx Tx, k IdempotencyKey, now time.Ti
 	if err != nil {
 		return zero, err
 	}
-	err = tx.PutIdempotency(ctx, IdempotencyRecord{IdempotencyKey: k, Body: body, CreatedAt: now})
-	if ErrorKind(err) == Conflict {
-		// A concurrent request with the same key committed first; the unit
-		// of work is retried and then replays that request's answer.
-		return zero, errRetry
-	}
-	return v, err
+	return v, tx.FinishIdempotency(ctx, k, body)
 }
 
 // errRetry asks Service.update to run a unit of work again.

@@ -42,8 +42,8 @@ func validateProjectName(name string) error {
 	if utf8.RuneCountInString(name) > MaxProjectNameLen {
 		return InvalidField("name", "Name must be at most 200 characters")
 	}
-	if !utf8.ValidString(name) {
-		return InvalidField("name", "Name must be valid UTF-8")
+	if !storable(name) {
+		return InvalidField("name", "Name must be valid UTF-8 without NUL characters")
 	}
 	return nil
 }

@@ -74,6 +74,8 @@ type Tx interface {
 	UpdateProject(ctx context.Context, p Project) error
 	DeleteProject(ctx context.Context, id int64) error
 	AddMember(ctx context.Context, projectID, userID int64) error
+	// RemoveMember returns NotFound if the user was not a member (by the
+	// time the unit of work got to it).
 	RemoveMember(ctx context.Context, projectID, userID int64) error
 
 	CreateTask(ctx context.Context, t Task) (Task, error)
@@ -88,8 +90,12 @@ type Tx interface {
 	// the event and returns it.
 	AppendEvent(ctx context.Context, e Event) (Event, error)
 
-	// PutIdempotency stores a response under a key; Conflict if the key exists.
+	// PutIdempotency stores a response under a key; Conflict if the key
+	// exists (on PostgreSQL it first waits for a concurrent unit of work
+	// that holds the same key to end).
 	PutIdempotency(ctx context.Context, r IdempotencyRecord) error
+	// FinishIdempotency replaces the body stored under a key.
+	FinishIdempotency(ctx context.Context, k IdempotencyKey, body []byte) error
 
 	// CreateNotification assigns the user's next seq and stores n.
 	CreateNotification(ctx context.Context, n Notification) (Notification, error)

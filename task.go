@@ -2,6 +2,7 @@ package taskwire
 
 import (
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -80,8 +81,8 @@ func validateTitle(title string) error {
 	if utf8.RuneCountInString(title) > MaxTitleLen {
 		return InvalidField("title", "Title must be at most 500 characters")
 	}
-	if !utf8.ValidString(title) {
-		return InvalidField("title", "Title must be valid UTF-8")
+	if !storable(title) {
+		return InvalidField("title", "Title must be valid UTF-8 without NUL characters")
 	}
 	return nil
 }
@@ -93,8 +94,8 @@ func validateDescription(d *string) error {
 	if utf8.RuneCountInString(*d) > MaxDescriptionLen {
 		return InvalidField("description", "Description must be at most 20000 characters")
 	}
-	if !utf8.ValidString(*d) {
-		return InvalidField("description", "Description must be valid UTF-8")
+	if !storable(*d) {
+		return InvalidField("description", "Description must be valid UTF-8 without NUL characters")
 	}
 	return nil
 }
@@ -155,4 +156,10 @@ func equalPtr[T comparable](a, b *T) bool {
 type TaskFilter struct {
 	Status     *Status
 	AssigneeID *int64
+}
+
+// storable reports whether every database can keep s as text: valid UTF-8
+// with no NUL (PostgreSQL refuses NUL in text).
+func storable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

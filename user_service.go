@@ -59,6 +59,11 @@ func (s *Service) Authenticate(ctx context.Context, login, password string) (Use
 		u   User
 		err error
 	)
+	if !storable(login) {
+		// No such user can exist; do not ask the database.
+		_ = s.hasher.Compare(s.dummyHash(), password)
+		return User{}, errBadLogin()
+	}
 	if strings.Contains(login, "@") {
 		u, err = s.store.UserByEmail(ctx, login)
 		if ErrorKind(err) == NotFound {
@@ -118,8 +123,14 @@ func resolveUser(ctx context.Context, r Reader, sel UserSelector) (User, error) 
 	case sel.ID != nil:
 		return r.UserByID(ctx, *sel.ID)
 	case sel.Username != nil:
+		if !storable(*sel.Username) {
+			return User{}, Errorf(NotFound, MsgUserNotFound)
+		}
 		return r.UserByUsername(ctx, *sel.Username)
 	default:
+		if !storable(*sel.Email) {
+			return User{}, Errorf(NotFound, MsgUserNotFound)
+		}
 		return r.UserByEmail(ctx, *sel.Email)
 	}
 }

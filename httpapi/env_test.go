@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,6 +22,7 @@ import (
 	"github.com/taskwire/taskwire/httpapi"
 	"github.com/taskwire/taskwire/realtime"
 	"github.com/taskwire/taskwire/sqlstore"
+	"github.com/taskwire/taskwire/storetest"
 )
 
 // env is a whole Taskwire server over a real SQLite file, served by
@@ -72,7 +74,12 @@ func withConfig(f func(*httpapi.Config)) envOption {
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, sqlstore.Target{Dialect: "sqlite", Path: filepath.Join(t.TempDir(), "taskwire.db")}, sqlstore.Options{})
+	target := sqlstore.Target{Dialect: "sqlite", Path: filepath.Join(t.TempDir(), "taskwire.db")}
+	if os.Getenv("TASKWIRE_TEST_STORE") == "postgres" {
+		// The same suite on PostgreSQL (make test runs it both ways).
+		target = sqlstore.Target{Dialect: "postgres", DSN: storetest.PostgresURL(t)}
+	}
+	db, err := sqlstore.Open(ctx, target, sqlstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

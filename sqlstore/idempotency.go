@@ -33,3 +33,10 @@ func (s writes) PutIdempotency(ctx context.Context, r taskwire.IdempotencyRecord
 	}
 	return dbErr(err)
 }
+
+// FinishIdempotency implements taskwire.Tx.
+func (s writes) FinishIdempotency(ctx context.Context, k taskwire.IdempotencyKey, body []byte) error {
+	_, err := s.exec(ctx, "UPDATE idempotency_keys SET body = ? WHERE user_id = ? AND scope = ? AND key = ?",
+		string(body), k.UserID, k.Scope, k.Key)
+	return dbErr(err)
+}

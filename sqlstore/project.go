@@ -137,8 +137,16 @@ func (s writes) AddMember(ctx context.Context, projectID, userID int64) error {
 
 // RemoveMember implements taskwire.Tx.
 func (s writes) RemoveMember(ctx context.Context, projectID, userID int64) error {
-	_, err := s.exec(ctx, "DELETE FROM project_members WHERE project_id = ? AND user_id = ?", projectID, userID)
-	return dbErr(err)
+	res, err := s.exec(ctx, "DELETE FROM project_members WHERE project_id = ? AND user_id = ?", projectID, userID)
+	if err != nil {
+		return dbErr(err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return dbErr(err)
+	} else if n == 0 {
+		return taskwire.Errorf(taskwire.NotFound, "User is not a member of this project")
+	}
+	return nil
 }
 
 func strPtr(s sql.NullString) *string {
