@@ -12,7 +12,6 @@ import (
 	"runtime"
 	"sync"
 	"time"
-
 )
 
 // Options tune a Hub. Zero fields take the defaults in brackets.
