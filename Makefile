@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/taskwire
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: run build test check vet fmt-check staticcheck unit compat openapi bench fuzz clean
+.PHONY: run build test check vet fmt-check staticcheck unit compat deploy-test openapi bench fuzz clean
 
 ## run: start the server on the embedded default (SQLite file ./taskwire.db, port 8080)
 run: build
@@ -48,6 +48,10 @@ compat: build
 	url=$$(sed -n 's/^taskwire listening on //p' $$dir/out); \
 	$(PYTHON) scripts/seed_flow.py "$$url"; status=$$?; \
 	kill -TERM $$pid; wait $$pid; rm -rf $$dir; exit $$status
+
+## deploy-test: deploy/nginx.conf in front of two instances on PostgreSQL + Redis (needs nginx)
+deploy-test: build
+	deploy/nginx-test.sh ./$(BIN)
 
 ## openapi: regenerate openapi.json from the code
 openapi:
