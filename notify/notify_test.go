@@ -5,18 +5,20 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/md5"
-	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"io"
+	"log"
 	"mime"
 	"net"
 	"net/mail"
-	"net/textproto"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/taskwire/taskwire"
 	gomail "github.com/wneessen/go-mail"
@@ -126,8 +128,8 @@ func TestSMTPSend(t *testing.T) {
 	}
 }
 
-// authServer is an SMTP server that requires AUTH CRAM-MD5 and records one
-// message.
+// authServer is an SMTP server (go-smtp) that requires AUTH CRAM-MD5 and
+// records one message.
 type authServer struct {
 	addr       string
 	user, pass string
@@ -145,90 +147,81 @@ func newAuthServer(t *testing.T, user, pass string) *authServer {
 		t.Fatal(err)
 	}
 	s := &authServer{addr: ln.Addr().String(), user: user, pass: pass}
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &authSession{s: s}, nil }))
+	srv.Domain = "test"
+	srv.AllowInsecureAuth = true // the test talks plain text to 127.0.0.1
+	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	srv.ErrorLog = log.New(io.Discard, "", 0)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.serve(c)
-		}
+		_ = srv.Serve(ln)
 	}()
 	t.Cleanup(func() {
-		ln.Close()
+		srv.Close()
 		<-done
 	})
 	return s
 }
 
-func (s *authServer) serve(c net.Conn) {
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	tp := textproto.NewConn(c)
-	authed := false
-	_ = tp.PrintfLine("220 test ESMTP")
-	for {
-		line, err := tp.ReadLine()
-		if err != nil {
-			return
-		}
-		verb, arg, _ := strings.Cut(line, " ")
-		switch strings.ToUpper(verb) {
-		case "EHLO":
-			_ = tp.PrintfLine("250-test")
-			_ = tp.PrintfLine("250-8BITMIME")
-			_ = tp.PrintfLine("250 AUTH CRAM-MD5")
-		case "AUTH":
-			const challenge = "<1896.697170952@test>"
-			_ = tp.PrintfLine("334 %s", base64.StdEncoding.EncodeToString([]byte(challenge)))
-			resp, _ := tp.ReadLine()
-			raw, _ := base64.StdEncoding.DecodeString(resp)
-			user, digest, _ := strings.Cut(string(raw), " ")
-			mac := hmac.New(md5.New, []byte(s.pass))
-			mac.Write([]byte(challenge))
-			if !strings.EqualFold(arg, "CRAM-MD5") || user != s.user || digest != hex.EncodeToString(mac.Sum(nil)) {
-				_ = tp.PrintfLine("535 5.7.8 Authentication failed")
-				continue
-			}
-			authed = true
-			s.mu.Lock()
-			s.authUser = user
-			s.mu.Unlock()
-			_ = tp.PrintfLine("235 2.7.0 OK")
-		case "NOOP", "RSET":
-			_ = tp.PrintfLine("250 OK")
-		case "MAIL":
-			if !authed {
-				_ = tp.PrintfLine("530 5.7.0 Authentication required")
-				continue
-			}
-			_ = tp.PrintfLine("250 OK")
-		case "RCPT":
-			_, addr, _ := strings.Cut(arg, ":") // TO:<a@b> [params]
-			addr, _, _ = strings.Cut(strings.TrimSpace(addr), " ")
-			s.mu.Lock()
-			s.rcpt = append(s.rcpt, strings.Trim(addr, "<>"))
-			s.mu.Unlock()
-			_ = tp.PrintfLine("250 OK")
-		case "DATA":
-			_ = tp.PrintfLine("354 Go ahead")
-			data, err := io.ReadAll(tp.DotReader())
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.data = data
-			s.mu.Unlock()
-			_ = tp.PrintfLine("250 OK")
-		case "QUIT":
-			_ = tp.PrintfLine("221 Bye")
-			return
-		default:
-			_ = tp.PrintfLine("502 Unknown")
-		}
+type authSession struct {
+	s      *authServer
+	authed bool
+}
+
+func (a *authSession) AuthMechanisms() []string { return []string{"CRAM-MD5"} }
+
+func (a *authSession) Auth(mech string) (sasl.Server, error) {
+	return &cramMD5{s: a.s, challenge: "<1896.697170952@test>", ok: func() { a.authed = true }}, nil
+}
+
+func (a *authSession) Reset()        {}
+func (a *authSession) Logout() error { return nil }
+
+func (a *authSession) Mail(string, *smtp.MailOptions) error {
+	if !a.authed {
+		return smtp.ErrAuthRequired
 	}
+	return nil
+}
+
+func (a *authSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	a.s.mu.Lock()
+	defer a.s.mu.Unlock()
+	a.s.rcpt = append(a.s.rcpt, to)
+	return nil
+}
+
+func (a *authSession) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	a.s.mu.Lock()
+	defer a.s.mu.Unlock()
+	a.s.data = data
+	return err
+}
+
+// cramMD5 is the server side of CRAM-MD5 (RFC 2195).
+type cramMD5 struct {
+	s         *authServer
+	challenge string
+	ok        func()
+}
+
+func (c *cramMD5) Next(resp []byte) ([]byte, bool, error) {
+	if resp == nil {
+		return []byte(c.challenge), false, nil
+	}
+	user, digest, _ := strings.Cut(string(resp), " ")
+	mac := hmac.New(md5.New, []byte(c.s.pass))
+	mac.Write([]byte(c.challenge))
+	if user != c.s.user || digest != hex.EncodeToString(mac.Sum(nil)) {
+		return nil, false, errors.New("bad credentials")
+	}
+	c.s.mu.Lock()
+	c.s.authUser = user
+	c.s.mu.Unlock()
+	c.ok()
+	return nil, true, nil
 }
 
 func TestRender(t *testing.T) {

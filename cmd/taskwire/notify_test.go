@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"mime/multipart"
 	"net"
@@ -26,6 +27,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	gosmtp "github.com/emersion/go-smtp"
 )
 
 // These tests run the real program against an in-process SMTP server.
@@ -35,20 +37,17 @@ import (
 
 const baseURL = "http://app.example"
 
-// fakeSMTP is a minimal SMTP server on 127.0.0.1:0 that records every
+// fakeSMTP is an SMTP server (go-smtp) on 127.0.0.1:0 that records every
 // message it accepts. It can refuse transactions, temporarily (451) or
 // permanently (554), at RCPT TO as a greylisting or blocking server would.
 type fakeSMTP struct {
 	Addr string
-	ln   net.Listener
-	wg   sync.WaitGroup
 
 	mu        sync.Mutex // guards the fields below
 	msgs      []mailMsg
-	attempts  int               // transactions begun (MAIL FROM)
-	tempFails int               // the next tempFails transactions are refused with 451
-	permFail  bool              // every transaction is refused with 554
-	conns     map[net.Conn]bool // open connections, closed at cleanup
+	attempts  int  // transactions begun (MAIL FROM)
+	tempFails int  // the next tempFails transactions are refused with 451
+	permFail  bool // every transaction is refused with 554
 }
 
 // mailMsg is one accepted message: its envelope, headers and body parts.
@@ -57,9 +56,9 @@ type mailMsg struct {
 	Rcpt     []string // envelope recipients
 	Header   mail.Header
 	Subject  string // decoded
-	Text     string // the text/plain part
-	HTML     string // the text/html part
-	Raw      string
+	Text     string // the text/plain part, with \n line ends
+	HTML     string // the text/html part, with \n line ends
+	Raw      string // as received, with \r\n line ends
 	ParseErr error
 }
 
@@ -69,30 +68,22 @@ func newFakeSMTP(t *testing.T) *fakeSMTP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &fakeSMTP{Addr: ln.Addr().String(), ln: ln, conns: map[net.Conn]bool{}}
-	s.wg.Add(1)
+	s := &fakeSMTP{Addr: ln.Addr().String()}
+	srv := gosmtp.NewServer(gosmtp.BackendFunc(func(*gosmtp.Conn) (gosmtp.Session, error) {
+		return &smtpSession{server: s}, nil
+	}))
+	srv.Domain = "fake.test"
+	srv.AllowInsecureAuth = true
+	srv.ReadTimeout, srv.WriteTimeout = time.Minute, time.Minute
+	srv.ErrorLog = log.New(io.Discard, "", 0)
+	done := make(chan struct{})
 	go func() {
-		defer s.wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s.mu.Lock()
-			s.conns[c] = true
-			s.mu.Unlock()
-			s.wg.Add(1)
-			go s.serve(c)
-		}
+		defer close(done)
+		_ = srv.Serve(ln)
 	}()
 	t.Cleanup(func() {
-		ln.Close()
-		s.mu.Lock()
-		for c := range s.conns {
-			c.Close()
-		}
-		s.mu.Unlock()
-		s.wg.Wait()
+		srv.Close()
+		<-done
 	})
 	return s
 }
@@ -111,20 +102,20 @@ func (s *fakeSMTP) failPermanently() {
 	s.permFail = true
 }
 
-// begin counts a transaction and returns the reply its RCPT commands get
-// when it is refused, or "".
-func (s *fakeSMTP) begin() string {
+// begin counts a transaction and returns the error its RCPT commands get
+// when it is refused, or nil.
+func (s *fakeSMTP) begin() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.attempts++
 	switch {
 	case s.permFail:
-		return "554 5.7.1 Rejected by the test server"
+		return &gosmtp.SMTPError{Code: 554, EnhancedCode: gosmtp.EnhancedCode{5, 7, 1}, Message: "Rejected by the test server"}
 	case s.tempFails > 0:
 		s.tempFails--
-		return "451 4.3.0 Temporary failure, try again later"
+		return &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 0}, Message: "Temporary failure, try again later"}
 	}
-	return ""
+	return nil
 }
 
 // messages returns a copy of the accepted messages.
@@ -141,89 +132,42 @@ func (s *fakeSMTP) transactions() int {
 	return s.attempts
 }
 
-func (s *fakeSMTP) serve(c net.Conn) {
-	defer s.wg.Done()
-	defer func() {
-		c.Close()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-	}()
-	_ = c.SetDeadline(time.Now().Add(time.Minute))
-	tp := textproto.NewConn(c)
-	var (
-		from   string
-		rcpt   []string
-		refuse string
-		inTx   bool
-	)
-	_ = tp.PrintfLine("220 fake.test ESMTP")
-	for {
-		line, err := tp.ReadLine()
-		if err != nil {
-			return
-		}
-		verb, arg, _ := strings.Cut(line, " ")
-		switch strings.ToUpper(verb) {
-		case "EHLO":
-			_ = tp.PrintfLine("250-fake.test")
-			_ = tp.PrintfLine("250-8BITMIME")
-			_ = tp.PrintfLine("250 ENHANCEDSTATUSCODES")
-		case "HELO":
-			_ = tp.PrintfLine("250 fake.test")
-		case "NOOP":
-			_ = tp.PrintfLine("250 2.0.0 OK")
-		case "RSET":
-			from, rcpt, refuse, inTx = "", nil, "", false
-			_ = tp.PrintfLine("250 2.0.0 OK")
-		case "MAIL":
-			from, rcpt, inTx = envelopeAddr(arg, "FROM:"), nil, true
-			refuse = s.begin()
-			_ = tp.PrintfLine("250 2.1.0 OK")
-		case "RCPT":
-			switch {
-			case !inTx:
-				_ = tp.PrintfLine("503 5.5.1 MAIL first")
-			case refuse != "":
-				_ = tp.PrintfLine("%s", refuse)
-			default:
-				rcpt = append(rcpt, envelopeAddr(arg, "TO:"))
-				_ = tp.PrintfLine("250 2.1.5 OK")
-			}
-		case "DATA":
-			if len(rcpt) == 0 {
-				_ = tp.PrintfLine("503 5.5.1 RCPT first")
-				continue
-			}
-			_ = tp.PrintfLine("354 End data with <CR><LF>.<CR><LF>")
-			raw, err := io.ReadAll(tp.DotReader())
-			if err != nil {
-				return
-			}
-			m := parseMail(raw)
-			m.From, m.Rcpt = from, rcpt
-			s.mu.Lock()
-			s.msgs = append(s.msgs, m)
-			s.mu.Unlock()
-			from, rcpt, inTx = "", nil, false
-			_ = tp.PrintfLine("250 2.0.0 Queued")
-		case "QUIT":
-			_ = tp.PrintfLine("221 2.0.0 Bye")
-			return
-		default:
-			_ = tp.PrintfLine("502 5.5.2 Command not recognized")
-		}
-	}
+// smtpSession is one connection's transaction.
+type smtpSession struct {
+	server *fakeSMTP
+	from   string
+	rcpt   []string
+	refuse error // for every RCPT of this transaction
 }
 
-// envelopeAddr reads the address of "FROM:<a@b> BODY=8BITMIME".
-func envelopeAddr(arg, prefix string) string {
-	arg = strings.TrimSpace(arg)
-	if len(arg) >= len(prefix) && strings.EqualFold(arg[:len(prefix)], prefix) {
-		arg = strings.TrimSpace(arg[len(prefix):])
+func (se *smtpSession) Reset() { se.from, se.rcpt, se.refuse = "", nil, nil }
+
+func (se *smtpSession) Logout() error { return nil }
+
+func (se *smtpSession) Mail(from string, _ *gosmtp.MailOptions) error {
+	se.from, se.rcpt, se.refuse = from, nil, se.server.begin()
+	return nil
+}
+
+func (se *smtpSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
+	if se.refuse != nil {
+		return se.refuse
 	}
-	addr, _, _ := strings.Cut(arg, " ")
-	return strings.TrimSuffix(strings.TrimPrefix(addr, "<"), ">")
+	se.rcpt = append(se.rcpt, to)
+	return nil
+}
+
+func (se *smtpSession) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	m := parseMail(raw)
+	m.From, m.Rcpt = se.from, append([]string(nil), se.rcpt...)
+	se.server.mu.Lock()
+	se.server.msgs = append(se.server.msgs, m)
+	se.server.mu.Unlock()
+	return nil
 }
 
 // parseMail decodes a message's headers and its text and HTML parts.
@@ -270,11 +214,12 @@ func (m *mailMsg) readPart(h textproto.MIMEHeader, body io.Reader) error {
 	if err != nil {
 		return err
 	}
+	text := strings.ReplaceAll(string(b), "\r\n", "\n")
 	switch mediaType {
 	case "text/plain":
-		m.Text = string(b)
+		m.Text = text
 	case "text/html":
-		m.HTML = string(b)
+		m.HTML = text
 	}
 	return nil
 }
@@ -506,7 +451,7 @@ func checkAssignmentMail(t *testing.T, m mailMsg, toAddr, toName, actor, title, 
 
 // TestEmailOnePerAssignment: each assignment sends exactly one email to the
 // new assignee, naming the task, project and assigner, with a link to the
-// task in plain text and HTML.
+// task in plain text and HTML; a retried request sends no second one.
 func TestEmailOnePerAssignment(t *testing.T) {
 	t.Parallel()
 	w := newMailWorld(t, nil)
@@ -516,23 +461,29 @@ func TestEmailOnePerAssignment(t *testing.T) {
 	t1 := w.task(ownerTok, pid, map[string]any{"title": "Write the docs", "assignee_id": bobID}) // assigned at creation
 	t2 := w.task(ownerTok, pid, map[string]any{"title": "Fix the build"})
 	w.assign(ownerTok, t2, bobID) // assigned by an update
+	// A retried request (same Idempotency-Key) is the same change: one email.
+	body := map[string]any{"title": "Retried", "assignee_id": bobID}
+	t3 := w.idempotentCreate(ownerTok, pid, "key-1", body)
+	if again := w.idempotentCreate(ownerTok, pid, "key-1", body); again != t3 {
+		t.Fatalf("the retry created task %s, the first %s", again, t3)
+	}
 
-	m := w.waitSettled(3, 20*time.Second) // member_added + two assignments
+	m := w.waitSettled(4, 20*time.Second) // member_added + three assignments
 	msgs := w.smtp.messages()
 	got := to(msgs, "bob@example.com", true)
-	if len(got) != 2 || len(msgs) != 3 {
-		t.Fatalf("got %d assignment emails to bob, %d in all, want 2 and 3:%s", len(got), len(msgs), describe(msgs))
+	if len(got) != 3 || len(msgs) != 4 {
+		t.Fatalf("got %d assignment emails to bob, %d in all, want 3 and 4:%s", len(got), len(msgs), describe(msgs))
 	}
 	byTask := map[string]mailMsg{}
 	for _, g := range got {
-		for _, tid := range []string{t1, t2} {
+		for _, tid := range []string{t1, t2, t3} {
 			if strings.Contains(g.Text, "/tasks/"+tid+"\n") {
 				byTask[tid] = g
 			}
 		}
 	}
-	if len(byTask) != 2 {
-		t.Fatalf("the two emails do not link one task each:%s", describe(got))
+	if len(byTask) != 3 {
+		t.Fatalf("the three emails do not link one task each:%s", describe(got))
 	}
 	checkAssignmentMail(t, byTask[t1], "bob@example.com", "bob", "olga", "Write the docs", "Apollo", pid, t1)
 	checkAssignmentMail(t, byTask[t2], "bob@example.com", "bob", "olga", "Fix the build", "Apollo", pid, t2)
@@ -544,9 +495,29 @@ func TestEmailOnePerAssignment(t *testing.T) {
 		!strings.Contains(added[0].Text, baseURL+"/projects/"+pid+"\n") {
 		t.Errorf("want one 'added you' email linking the project:%s", describe(added))
 	}
-	if m["taskwire_emails_sent_total"] != 3 {
-		t.Errorf("taskwire_emails_sent_total %v, want 3", m["taskwire_emails_sent_total"])
+	if m["taskwire_emails_sent_total"] != 4 {
+		t.Errorf("taskwire_emails_sent_total %v, want 4", m["taskwire_emails_sent_total"])
 	}
+}
+
+// idempotentCreate creates a task with an Idempotency-Key and returns its id.
+func (w *mailWorld) idempotentCreate(tok, pid, key string, body map[string]any) string {
+	w.t.Helper()
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequest("POST", w.inst.URL+"/api/v1/projects/"+pid+"/tasks", bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Idempotency-Key", key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var task map[string]any
+	if err := json.NewDecoder(res.Body).Decode(&task); err != nil || res.StatusCode != 201 {
+		w.t.Fatalf("create with Idempotency-Key: %d %v %v", res.StatusCode, task, err)
+	}
+	return itoa(task["id"])
 }
 
 // TestEmailNotForSelfAssignment: assigning a task to yourself sends no
@@ -597,7 +568,9 @@ func TestEmailNotForSelfAssignment(t *testing.T) {
 }
 
 // TestEmailDebouncedReassignment: a task reassigned quickly emails only its
-// last assignee: A → B → C emails C alone; B → C → B emails B once.
+// last assignee: A → B → C emails C alone; B → C → B emails B once. An
+// assignment whose task is deleted, or an addition the member undoes by
+// leaving, before the job runs, emails nobody.
 func TestEmailDebouncedReassignment(t *testing.T) {
 	t.Parallel()
 	const debounce = 2 * time.Second
@@ -606,7 +579,9 @@ func TestEmailDebouncedReassignment(t *testing.T) {
 	aID, _ := w.user("amy")
 	bID, _ := w.user("ben")
 	cID, _ := w.user("cy")
-	pid := w.project(ownerTok, "Apollo", aID, bID, cID)
+	eveID, _ := w.user("eve")
+	fayID, _ := w.user("fay")
+	pid := w.project(ownerTok, "Apollo", aID, bID, cID, eveID)
 	t1 := w.task(ownerTok, pid, map[string]any{"title": "First"})
 	t2 := w.task(ownerTok, pid, map[string]any{"title": "Second"})
 
@@ -617,12 +592,25 @@ func TestEmailDebouncedReassignment(t *testing.T) {
 	w.assign(ownerTok, t2, bID)
 	w.assign(ownerTok, t2, cID)
 	w.assign(ownerTok, t2, bID)
+	// Gone before the job runs: a deleted task, a member who left.
+	t3 := w.task(ownerTok, pid, map[string]any{"title": "Deleted", "assignee_id": eveID})
+	w.c.call("DELETE", "/api/v1/tasks/"+t3, ownerTok, nil, 204)
+	w.c.call("POST", "/api/v1/projects/"+pid+"/members", ownerTok, map[string]any{"user_id": fayID}, 201)
+	w.c.call("DELETE", "/api/v1/projects/"+pid+"/members/"+itoa(fayID), ownerTok, nil, 204)
 	if took := time.Since(began); took >= debounce {
-		t.Fatalf("the reassignments took %v, longer than the debounce %v: the test cannot tell", took, debounce)
+		t.Fatalf("the changes took %v, longer than the debounce %v: the test cannot tell", took, debounce)
 	}
 
-	m := w.waitSettled(9, 25*time.Second) // 3 member_added + 6 assignments
+	m := w.waitSettled(12, 25*time.Second) // 5 member_added + 7 assignments
 	msgs := w.smtp.messages()
+	if got := to(msgs, "eve@example.com", true); len(got) != 0 {
+		t.Errorf("eve got an email for a deleted task:%s", describe(got))
+	}
+	for _, msg := range msgs {
+		if slicesContain(msg.Rcpt, "fay@example.com") {
+			t.Errorf("fay got %q after she left", msg.Subject)
+		}
+	}
 	if got := to(msgs, "amy@example.com", true); len(got) != 0 {
 		t.Errorf("amy got assignment emails:%s", describe(got))
 	}
@@ -634,8 +622,8 @@ func TestEmailDebouncedReassignment(t *testing.T) {
 	if got := to(msgs, "ben@example.com", true); len(got) != 1 || !strings.Contains(got[0].Subject, "Second") {
 		t.Errorf("ben's assignment emails:%s\nwant one, for Second", describe(got))
 	}
-	if m["taskwire_emails_skipped_total"] != 4 || m["taskwire_emails_sent_total"] != 5 {
-		t.Errorf("skipped_total %v, sent_total %v, want 4 and 5", m["taskwire_emails_skipped_total"], m["taskwire_emails_sent_total"])
+	if m["taskwire_emails_skipped_total"] != 6 || m["taskwire_emails_sent_total"] != 6 {
+		t.Errorf("skipped_total %v, sent_total %v, want 6 and 6", m["taskwire_emails_skipped_total"], m["taskwire_emails_sent_total"])
 	}
 }
 
@@ -932,8 +920,11 @@ func TestEmailHeaderInjection(t *testing.T) {
 		if tos, err := mail.ParseAddressList(m.Header.Get("To")); err != nil || len(tos) != 1 || tos[0].Address != "bob@example.com" {
 			t.Errorf("To: %q", m.Header.Get("To"))
 		}
-		head, _, _ := strings.Cut(m.Raw, "\r\n\r\n")
-		for _, l := range strings.Split(head, "\r\n") {
+		head, _, found := strings.Cut(strings.ReplaceAll(m.Raw, "\r\n", "\n"), "\n\n")
+		if !found || strings.Contains(head, "\r") {
+			t.Errorf("no header block, or a bare CR in it:\n%q", head)
+		}
+		for _, l := range strings.Split(head, "\n") {
 			lower := strings.ToLower(l)
 			if strings.HasPrefix(lower, "bcc:") || strings.HasPrefix(lower, "cc:") || strings.HasPrefix(lower, "x-injected:") {
 				t.Errorf("injected header line %q in\n%s", l, head)

@@ -28,7 +28,8 @@ import (
 // RSS per idle socket.
 func fanout(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("fanout", flag.ContinueOnError)
-	base := fs.String("url", "http://127.0.0.1:8080", "Taskwire base URL")
+	base := fs.String("url", "http://127.0.0.1:8080", "Taskwire base URL (sockets)")
+	writeURL := fs.String("write-url", "", "base URL the mutations go to (another instance); default -url")
 	sockets := fs.Int("sockets", 1000, "sockets to open in the room")
 	users := fs.Int("users", 20, "members the sockets are spread over")
 	rate := fs.Float64("rate", 20, "mutations per second (one sender; 0: as fast as possible)")
@@ -41,6 +42,11 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 	}
 	c := newClient(*base, 256)
 	owner := *c
+	writer := &owner
+	if *writeURL != "" {
+		w := *newClient(*writeURL, 64)
+		writer = &w
+	}
 	run := fmt.Sprintf("f%d", time.Now().UnixNano())
 	if _, err := owner.login(ctx, run+"owner"); err != nil {
 		return fmt.Errorf("setup: %w", err)
@@ -132,12 +138,13 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 			sendErrs.Add(1)
 		}
 	}
+	writer.token = owner.token
 	if *rate > 0 {
 		tick := time.NewTicker(time.Duration(float64(time.Second) / *rate))
 		for sendCtx.Err() == nil {
 			select {
 			case <-tick.C:
-				send(&owner)
+				send(writer)
 			case <-sendCtx.Done():
 			}
 		}
@@ -147,7 +154,7 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		for range *senders {
 			wg.Go(func() {
 				for sendCtx.Err() == nil && int(sent.Load()) < maxEvents {
-					send(&owner)
+					send(writer)
 				}
 			})
 		}
