@@ -152,6 +152,7 @@ func patch(ctx context.Context, args []string, out io.Writer) error {
 	base := fs.String("url", "http://127.0.0.1:8080", "Taskwire base URL")
 	clients := fs.Int("clients", 8, "concurrent clients, each in a closed loop")
 	assign := fs.Bool("assignee", false, "assign every task to a second member, so each change also notifies them")
+	projects := fs.Int("projects", 1, "spread the clients' tasks over this many projects (1: one hot project)")
 	duration := fs.Duration("duration", 10*time.Second, "measurement time")
 	warmup := fs.Duration("warmup", 2*time.Second, "load before measuring")
 	if err := fs.Parse(args); err != nil {
@@ -162,26 +163,33 @@ func patch(ctx context.Context, args []string, out io.Writer) error {
 	if _, err := a.login(ctx, name); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
-	var project struct{ ID int64 }
-	if err := a.call(ctx, "POST", "/api/v1/projects/", map[string]string{"name": "load " + name}, http.StatusCreated, &project); err != nil {
-		return fmt.Errorf("setup: %w", err)
-	}
 	var assignee any // JSON null: unassigned
+	var memberID int64
 	if *assign {
 		m := *a
 		id, err := m.login(ctx, name+"m")
 		if err != nil {
 			return fmt.Errorf("setup: %w", err)
 		}
-		if err := a.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/members", project.ID), map[string]int64{"user_id": id}, http.StatusCreated, nil); err != nil {
+		memberID, assignee = id, id
+	}
+	projectIDs := make([]int64, max(1, *projects))
+	for i := range projectIDs {
+		var project struct{ ID int64 }
+		if err := a.call(ctx, "POST", "/api/v1/projects/", map[string]string{"name": fmt.Sprintf("load %s %d", name, i)}, http.StatusCreated, &project); err != nil {
 			return fmt.Errorf("setup: %w", err)
 		}
-		assignee = id
+		if *assign {
+			if err := a.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/members", project.ID), map[string]int64{"user_id": memberID}, http.StatusCreated, nil); err != nil {
+				return fmt.Errorf("setup: %w", err)
+			}
+		}
+		projectIDs[i] = project.ID
 	}
 	tasks := make([]int64, *clients)
 	for i := range tasks {
 		var t struct{ ID int64 }
-		if err := a.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/tasks", project.ID), map[string]any{"title": fmt.Sprintf("task %d", i), "assignee_id": assignee}, http.StatusCreated, &t); err != nil {
+		if err := a.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/tasks", projectIDs[i%len(projectIDs)]), map[string]any{"title": fmt.Sprintf("task %d", i), "assignee_id": assignee}, http.StatusCreated, &t); err != nil {
 			return fmt.Errorf("setup: %w", err)
 		}
 		tasks[i] = t.ID
@@ -224,9 +232,9 @@ func patch(ctx context.Context, args []string, out io.Writer) error {
 	for _, e := range errs {
 		nerr += e
 	}
-	what := "unassigned tasks"
+	what := fmt.Sprintf("%d project(s), unassigned tasks", len(projectIDs))
 	if *assign {
-		what = "tasks assigned to another member (each change notifies them)"
+		what = fmt.Sprintf("%d project(s), tasks assigned to another member (each change notifies them)", len(projectIDs))
 	}
 	report(out, fmt.Sprintf("PATCH /api/v1/tasks/{id}/status, %d clients, %v, %s", *clients, *duration, what), all, nerr, *duration)
 	if firstErr != nil {
