@@ -97,14 +97,8 @@ func (s *Server) putSettings(ctx context.Context, in *putSettingsInput) (*settin
 // the handshake with 403.
 func (s *Server) notificationSocket(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	q := r.URL.Query()
-	user, expires, aerr := s.userForToken(ctx, q.Get("token"))
-	if aerr != nil {
-		if aerr.status >= 500 {
-			writeError(w, aerr)
-			return
-		}
-		writeError(w, detail(http.StatusForbidden, "Forbidden"))
+	user, expires, ok := s.socketUser(w, r)
+	if !ok {
 		return
 	}
 	last, err := s.svc.NotificationSeq(ctx, user.ID)

@@ -24,14 +24,8 @@ func (s *Server) projectSocket(w http.ResponseWriter, r *http.Request) {
 		writeError(w, forbidden)
 		return
 	}
-	q := r.URL.Query()
-	user, expires, aerr := s.userForToken(ctx, q.Get("token"))
-	if aerr != nil {
-		if aerr.status >= 500 {
-			writeError(w, aerr)
-			return
-		}
-		writeError(w, forbidden)
+	user, expires, ok := s.socketUser(w, r)
+	if !ok {
 		return
 	}
 	p, err := s.svc.CheckMember(ctx, user, projectID)
@@ -52,6 +46,21 @@ func (s *Server) projectSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.upgrade(w, r, realtime.JoinRequest{Kind: realtime.ProjectStream, ID: projectID, UserID: user.ID, Username: user.Username, Expires: expires, Since: &since})
+}
+
+// socketUser authenticates a WebSocket handshake by its ?token=. A bad
+// token is refused with 403 before any upgrade, as the seed did; it
+// answers the client itself when it reports false.
+func (s *Server) socketUser(w http.ResponseWriter, r *http.Request) (taskwire.User, time.Time, bool) {
+	user, expires, aerr := s.userForToken(r.Context(), r.URL.Query().Get("token"))
+	if aerr == nil {
+		return user, expires, true
+	}
+	if aerr.status < 500 {
+		aerr = detail(http.StatusForbidden, "Forbidden")
+	}
+	writeError(w, aerr)
+	return taskwire.User{}, time.Time{}, false
 }
 
 // upgrade completes the WebSocket handshake and hands the socket to the hub.

@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -124,21 +125,37 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return err
 	}
-	db, err := openStore(ctx, cfg, newLogger(cfg, stderr))
+	db, pool, err := openWithJobs(ctx, cfg, newLogger(cfg, stderr))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	pool, err := db.NewPool(1)
-	if err != nil {
-		return err
-	}
 	defer pool.Close()
 	if err := notify.Migrate(ctx, pool, db.Postgres()); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "migrations applied to", cfg.DatabaseURL)
 	return nil
+}
+
+// openWithJobs opens and migrates the store, and the pool the job queue
+// works on: one connection on SQLite (River's SQLite driver wants it so),
+// a few on PostgreSQL. The caller closes both.
+func openWithJobs(ctx context.Context, cfg config, logger *slog.Logger) (*sqlstore.DB, *sql.DB, error) {
+	db, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return nil, nil, err
+	}
+	conns := 1
+	if db.Postgres() {
+		conns = 4
+	}
+	pool, err := db.NewPool(conns)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, pool, nil
 }
 
 // listJobs prints the background jobs that are not done: due, scheduled,
@@ -149,15 +166,11 @@ func listJobs(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	logger := newLogger(cfg, stderr)
-	db, err := openStore(ctx, cfg, logger)
+	db, pool, err := openWithJobs(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	pool, err := db.NewPool(1)
-	if err != nil {
-		return err
-	}
 	defer pool.Close()
 	queue, err := notify.New(ctx, logger, pool, notify.LogMailer{Logger: logger}, nil, notify.Options{Postgres: db.Postgres()})
 	if err != nil {
@@ -211,11 +224,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger := newLogger(cfg, stderr)
 	ensureTwoProcs(getenv)
 
-	db, err := openStore(ctx, cfg, logger)
+	// Email jobs run on River, on their own pool (see openWithJobs).
+	db, jobPool, err := openWithJobs(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	defer jobPool.Close()
 	key, err := secret(cfg, db)
 	if err != nil {
 		return err
@@ -232,17 +247,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	// Email jobs run on River, on their own pool: one connection on SQLite
-	// (River's SQLite driver wants it so), a few on PostgreSQL.
-	jobConns := 1
-	if db.Postgres() {
-		jobConns = 4
-	}
-	jobPool, err := db.NewPool(jobConns)
-	if err != nil {
-		return err
-	}
-	defer jobPool.Close()
 	var mailer notify.Mailer = notify.LogMailer{Logger: logger}
 	if cfg.SMTPURL != "" {
 		if mailer, err = notify.NewSMTP(cfg.SMTPURL, cfg.MailFrom); err != nil {
