@@ -60,7 +60,7 @@ type SMTP struct {
 func NewSMTP(rawURL, from string) (*SMTP, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("SMTP_URL: want smtp://[user:pass@]host:port or smtps://...")
+		return nil, errors.New("SMTP_URL: want smtp://[user:pass@]host:port or smtps://[user:pass@]host:port")
 	}
 	if from == "" {
 		return nil, errors.New("MAIL_FROM is required with SMTP_URL")

@@ -187,7 +187,7 @@ var settings = []setting{
 			return nil
 		}
 		if _, err := redis.ParseURL(v); err != nil {
-			return errors.New("want redis://[user:pass@]host:port[/db] or rediss://...")
+			return errors.New("want redis://[user:pass@]host:port[/db] or rediss:// with the same form")
 		}
 		c.RedisURL = v
 		return nil
@@ -198,7 +198,7 @@ var settings = []setting{
 	}},
 	{"SMTP_URL", "smtp-url", "", "SMTP server for email: smtp://[user:pass@]host:port[?starttls=required|none], smtps://...; empty: emails are written to the log", func(c *config, v string) error {
 		if v != "" && !strings.HasPrefix(v, "smtp://") && !strings.HasPrefix(v, "smtps://") {
-			return errors.New("want smtp://[user:pass@]host:port or smtps://...")
+			return errors.New("want smtp://[user:pass@]host:port or smtps://[user:pass@]host:port")
 		}
 		c.SMTPURL = v
 		return nil
