@@ -21,6 +21,7 @@ const (
 	Gone                           // the thing existed but is no longer kept (410)
 	PreconditionFailed             // If-Match did not match (412)
 	RateLimited                    // too many requests (429)
+	Unavailable                    // a service it depends on is unreachable (503)
 )
 
 // Error is the domain error: a kind, a message safe to show to the caller

@@ -68,6 +68,7 @@ var statusOf = map[taskwire.Kind]int{
 	taskwire.Gone:               http.StatusGone,
 	taskwire.PreconditionFailed: http.StatusPreconditionFailed,
 	taskwire.RateLimited:        http.StatusTooManyRequests,
+	taskwire.Unavailable:        http.StatusServiceUnavailable,
 }
 
 // fromDomain converts an error returned by the domain. Internal errors are

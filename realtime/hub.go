@@ -4,6 +4,8 @@
 package realtime
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
+
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -39,6 +41,8 @@ type Options struct {
 	// Presence, when set, shares who is connected with the other
 	// instances; without it presence is this instance's alone.
 	Presence PresenceStore
+	// Registerer, when set, receives the hub's metrics.
+	Registerer prometheus.Registerer
 }
 
 func (o *Options) defaults() {
@@ -96,6 +100,8 @@ type Hub struct {
 	opts   Options
 
 	writeSlots chan struct{} // one value per socket write under way; see conn.writeLocked
+	repairs    prometheus.Counter
+	sockets    prometheus.Gauge
 
 	mu      sync.Mutex // guards rooms, closing and conns
 	rooms   map[topic]*room
@@ -106,8 +112,16 @@ type Hub struct {
 // NewHub returns a hub fed by broker and repairing gaps from source.
 func NewHub(logger *slog.Logger, source Source, broker Broker, opts Options) *Hub {
 	opts.defaults()
-	return &Hub{logger: logger, source: source, broker: broker, opts: opts, rooms: map[topic]*room{},
-		writeSlots: make(chan struct{}, opts.WriteConcurrency)}
+	h := &Hub{logger: logger, source: source, broker: broker, opts: opts, rooms: map[topic]*room{},
+		writeSlots: make(chan struct{}, opts.WriteConcurrency),
+		repairs: prometheus.NewCounter(prometheus.CounterOpts{Name: "taskwire_realtime_gap_repairs_total",
+			Help: "Times a room read events it had not received from the broker (a gap, or the reconciler finding it behind) from the database."}),
+		sockets: prometheus.NewGauge(prometheus.GaugeOpts{Name: "taskwire_realtime_sockets", Help: "Open WebSockets on this instance."}),
+	}
+	if opts.Registerer != nil {
+		opts.Registerer.MustRegister(h.repairs, h.sockets)
+	}
+	return h
 }
 
 // Run delivers broker events to rooms, reconciles the rooms with the log

@@ -159,6 +159,7 @@ func (r *room) repair() {
 	}
 	r.filling = true
 	r.probe = false
+	r.hub.repairs.Inc()
 	from := r.head
 	go func() {
 		backoff := 10 * time.Millisecond
@@ -276,6 +277,7 @@ func (r *room) add(c *conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.conns[c] = struct{}{}
+	r.hub.sockets.Inc()
 	if r.topic.kind != ProjectStream {
 		return
 	}
@@ -306,6 +308,7 @@ func (r *room) remove(c *conn) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.conns, c)
+	r.hub.sockets.Dec()
 	if p := r.present[c.userID]; p != nil {
 		p.conns--
 		if p.conns == 0 {

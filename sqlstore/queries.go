@@ -3,10 +3,13 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/taskwire/taskwire"
 )
 
@@ -52,7 +55,26 @@ func dbErr(err error) error {
 	if err == nil {
 		return nil
 	}
+	if unreachable(err) {
+		return &taskwire.Error{Kind: taskwire.Unavailable, Message: "The database is unreachable; try again shortly", Err: err}
+	}
 	return fmt.Errorf("sqlstore: %w", err)
+}
+
+// unreachable reports an error that means the database server cannot be
+// reached (PostgreSQL down or restarting), not a failed statement.
+func unreachable(err error) bool {
+	var netErr net.Error
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.As(err, &netErr), pgconn.SafeToRetry(err):
+		return true
+	case errors.As(err, &pgErr):
+		// admin_shutdown, crash_shutdown, cannot_connect_now
+		return pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	var ce *pgconn.ConnectError
+	return errors.As(err, &ce)
 }
 
 // list scans every row of a query with scan.

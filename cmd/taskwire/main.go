@@ -291,7 +291,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	hub := realtime.NewHub(logger, svc, broker, realtime.Options{
 		QueueMessages: cfg.WSQueueMessages, QueueBytes: cfg.WSQueueBytes,
 		PingInterval: cfg.WSPingInterval, PongTimeout: cfg.WSPongTimeout, WriteTimeout: cfg.WSWriteTimeout,
-		ReconcileInterval: cfg.WSReconcile, Instance: instance, Presence: presence,
+		ReconcileInterval: cfg.WSReconcile, Instance: instance, Presence: presence, Registerer: reg,
 	})
 	api := httpapi.New(logger, svc, tokens, hub, ready, reg, httpapi.Config{
 		Version: taskwire.APIVersion, CORSOrigins: cfg.CORSOrigins, AuthRate: cfg.AuthRate,
