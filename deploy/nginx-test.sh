@@ -29,7 +29,8 @@ for p in "$one" "$two"; do
   pids+=($!)
 done
 for p in "$one" "$two"; do
-  for _ in $(seq 100); do grep -q listening "$work/out.$p" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 300); do grep -q listening "$work/out.$p" 2>/dev/null && break; sleep 0.1; done
+  grep -q listening "$work/out.$p" || { echo "instance :$p did not start:"; cat "$work/err.$p"; exit 1; }
 done
 sed -e "s/listen 8080/listen 127.0.0.1:$front/" -e "s/127.0.0.1:8081/127.0.0.1:$one/" -e "s/127.0.0.1:8082/127.0.0.1:$two/" \
   -e "s/worker_connections 20000/worker_connections 1024/" deploy/nginx.conf > "$work/nginx.conf"
@@ -39,7 +40,8 @@ for _ in $(seq 50); do curl -sf "http://127.0.0.1:$front/healthz" >/dev/null && 
 # Both instances serve requests through nginx.
 for _ in $(seq 20); do curl -sf "http://127.0.0.1:$front/healthz" >/dev/null; done
 for p in "$one" "$two"; do
-  n=$(curl -s "http://127.0.0.1:$p/metrics" | awk '/^taskwire_http_requests_total/ {s+=$NF} END {print s+0}')
+  n=$(curl -s "http://127.0.0.1:$p/metrics" | awk '/^taskwire_http_requests_total/ {s+=$NF} END {print s+0}') ||
+    { echo "instance :$p does not answer:"; cat "$work/err.$p"; exit 1; }
   echo "instance :$p served $n requests"
   [ "$n" -gt 0 ] || { echo "nginx did not spread requests"; cat "$work"/err.* "$work/nginx-error.log"; curl -s "http://127.0.0.1:$p/healthz"; exit 1; }
 done

@@ -102,16 +102,13 @@ type Queue struct {
 
 var _ taskwire.Jobs = (*Queue)(nil)
 
-// New migrates River's tables in the database behind pool and returns a
-// queue that does not work jobs until Start. On SQLite, pool should allow a
-// single connection: River's SQLite driver is not built for concurrent use
-// of its pool.
+// New returns a queue on the database behind pool, whose River tables
+// Migrate has created, that does not work jobs until Start. On SQLite, pool
+// should allow a single connection: River's SQLite driver is not built for
+// concurrent use of its pool.
 func New(ctx context.Context, logger *slog.Logger, pool *sql.DB, mailer Mailer, reg prometheus.Registerer, opts Options) (*Queue, error) {
 	opts.defaults()
 	driver := driverFor(pool, opts.Postgres)
-	if err := Migrate(ctx, pool, opts.Postgres); err != nil {
-		return nil, err
-	}
 	m := newMetrics(reg, pool)
 	w := &emailWorker{logger: logger, mailer: mailer, baseURL: opts.BaseURL, metrics: m, ready: make(chan struct{})}
 	workers := river.NewWorkers()

@@ -179,6 +179,29 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// migrationLockKey is the PostgreSQL advisory lock held while migrating.
+const migrationLockKey = 0x7461736b // "task"
+
+// MigrationLock runs fn while no other instance migrates the same
+// PostgreSQL database (an advisory lock), so instances that start together
+// do not apply the same migration twice. SQLite needs no lock: one process
+// owns the file.
+func (db *DB) MigrationLock(ctx context.Context, fn func() error) error {
+	if db.d != postgresDialect {
+		return fn()
+	}
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return dbErr(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock($1)", migrationLockKey); err != nil {
+		return dbErr(err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLockKey)
+	return fn()
+}
+
 // Ping checks that the database answers.
 func (db *DB) Ping(ctx context.Context) error {
 	var one int

@@ -109,15 +109,7 @@ func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*sqlstore.
 	if conns == 0 {
 		conns = max(8, 4*runtime.NumCPU())
 	}
-	db, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{Synchronous: cfg.SQLiteSync, Logger: logger, MaxConns: conns})
-	if err != nil {
-		return nil, err
-	}
-	if err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return db, nil
+	return sqlstore.Open(ctx, cfg.Database, sqlstore.Options{Synchronous: cfg.SQLiteSync, Logger: logger, MaxConns: conns})
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -131,16 +123,14 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 	}
 	defer db.Close()
 	defer pool.Close()
-	if err := notify.Migrate(ctx, pool, db.Postgres()); err != nil {
-		return err
-	}
 	fmt.Fprintln(stdout, "migrations applied to", cfg.DatabaseURL)
 	return nil
 }
 
-// openWithJobs opens and migrates the store, and the pool the job queue
-// works on: one connection on SQLite (River's SQLite driver wants it so),
-// a few on PostgreSQL. The caller closes both.
+// openWithJobs opens the store and the pool the job queue works on (one
+// connection on SQLite — River's SQLite driver wants it so — a few on
+// PostgreSQL) and applies Taskwire's and River's migrations, one instance
+// at a time. The caller closes both.
 func openWithJobs(ctx context.Context, cfg config, logger *slog.Logger) (*sqlstore.DB, *sql.DB, error) {
 	db, err := openStore(ctx, cfg, logger)
 	if err != nil {
@@ -152,6 +142,17 @@ func openWithJobs(ctx context.Context, cfg config, logger *slog.Logger) (*sqlsto
 	}
 	pool, err := db.NewPool(conns)
 	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	err = db.MigrationLock(ctx, func() error {
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+		return notify.Migrate(ctx, pool, db.Postgres())
+	})
+	if err != nil {
+		pool.Close()
 		db.Close()
 		return nil, nil, err
 	}
