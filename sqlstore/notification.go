@@ -3,8 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"slices"
-	"strings"
 
 	"github.com/taskwire/taskwire"
 )
@@ -50,27 +48,7 @@ func (s reads) NotificationsAfter(ctx context.Context, userID, since int64, n in
 
 // NotificationSeqs implements taskwire.Reader.
 func (s reads) NotificationSeqs(ctx context.Context, ids []int64) (map[int64]int64, error) {
-	out := make(map[int64]int64, len(ids))
-	for chunk := range slices.Chunk(ids, 500) {
-		q := "SELECT id, notification_seq FROM users WHERE id IN (?" + strings.Repeat(", ?", len(chunk)-1) + ")"
-		args := make([]any, len(chunk))
-		for i, id := range chunk {
-			args[i] = id
-		}
-		rows, err := s.query(ctx, q, args...)
-		pairs, err := list(rows, err, func(r *sql.Rows) ([2]int64, error) {
-			var p [2]int64
-			err := r.Scan(&p[0], &p[1])
-			return p, err
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range pairs {
-			out[p[0]] = p[1]
-		}
-	}
-	return out, nil
+	return s.seqsByID(ctx, "SELECT id, notification_seq FROM users", ids)
 }
 
 // NotificationSettings implements taskwire.Reader.

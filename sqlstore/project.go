@@ -38,33 +38,32 @@ func (s reads) ProjectMembership(ctx context.Context, projectID, userID int64) (
 	return p, member, notFound(err, taskwire.MsgProjectNotFound)
 }
 
-// LastSeqs implements taskwire.Reader, in chunks that stay under SQLite's
-// limit on bound parameters.
+// LastSeqs implements taskwire.Reader.
 func (s reads) LastSeqs(ctx context.Context, ids []int64) (map[int64]int64, error) {
+	return s.seqsByID(ctx, "SELECT id, last_seq FROM projects", ids)
+}
+
+// seqsByID runs "<selectFrom> WHERE id IN (...)", selecting (id, seq), in
+// chunks that stay under SQLite's limit on bound parameters, and returns
+// seq by id for the rows that exist.
+func (s reads) seqsByID(ctx context.Context, selectFrom string, ids []int64) (map[int64]int64, error) {
 	out := make(map[int64]int64, len(ids))
 	for chunk := range slices.Chunk(ids, 500) {
-		q := "SELECT id, last_seq FROM projects WHERE id IN (?" + strings.Repeat(", ?", len(chunk)-1) + ")"
 		args := make([]any, len(chunk))
 		for i, id := range chunk {
 			args[i] = id
 		}
-		rows, err := s.query(ctx, q, args...)
+		rows, err := s.query(ctx, selectFrom+" WHERE id IN (?"+strings.Repeat(", ?", len(chunk)-1)+")", args...)
+		pairs, err := list(rows, err, func(r *sql.Rows) ([2]int64, error) {
+			var p [2]int64
+			err := r.Scan(&p[0], &p[1])
+			return p, err
+		})
 		if err != nil {
-			return nil, dbErr(err)
+			return nil, err
 		}
-		for rows.Next() {
-			var id, seq int64
-			if err := rows.Scan(&id, &seq); err != nil {
-				rows.Close()
-				return nil, dbErr(err)
-			}
-			out[id] = seq
-		}
-		if err := rows.Close(); err != nil {
-			return nil, dbErr(err)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, dbErr(err)
+		for _, p := range pairs {
+			out[p[0]] = p[1]
 		}
 	}
 	return out, nil
