@@ -65,6 +65,9 @@ type Tx interface {
 	// LockTask reads a task and holds it against concurrent writers until
 	// the unit of work ends.
 	LockTask(ctx context.Context, id int64) (Task, error)
+	// LockTaskAs is LockTask that also returns the task's project and
+	// whether userID is one of its members, in one read.
+	LockTaskAs(ctx context.Context, id, userID int64) (Task, Project, bool, error)
 
 	// CreateUser returns Conflict with Field "email" or "username" when
 	// either is taken.

@@ -94,14 +94,15 @@ func (s *Service) changeTask(ctx context.Context, actor User, id int64, patch Ta
 		return Task{}, err
 	}
 	var t Task
-	err := s.update(ctx, func(tx Tx) (err error) {
-		if t, err = tx.LockTask(ctx, id); err != nil {
-			return err
-		}
-		p, err := member(ctx, tx, t.ProjectID, actor.ID)
+	err := s.update(ctx, func(tx Tx) error {
+		cur, p, ok, err := tx.LockTaskAs(ctx, id, actor.ID)
 		if err != nil {
 			return err
 		}
+		if !ok {
+			return Errorf(Forbidden, MsgNotMember)
+		}
+		t = cur
 		if patch.IfMatch != nil && *patch.IfMatch != t.Version {
 			return Errorf(PreconditionFailed, "Task was modified since the given ETag (If-Match); fetch it again")
 		}
@@ -109,23 +110,31 @@ func (s *Service) changeTask(ctx context.Context, actor User, id int64, patch Ta
 		if !changed {
 			return nil
 		}
-		if patch.AssigneeID.Set {
+		reassigned := !equalPtr(t.AssigneeID, next.AssigneeID)
+		if reassigned {
 			if err := checkAssignee(ctx, tx, t.ProjectID, next.AssigneeID); err != nil {
 				return err
 			}
 		}
 		next.Version++
 		next.UpdatedAt = s.now()
-		// The event first: an assignment records its seq on the task.
+		// The project's seq is taken as late as possible: from then on its
+		// row stays locked until the commit. An assignment records its seq
+		// on the task, so it writes the task after the event.
+		if !reassigned {
+			if err := tx.UpdateTask(ctx, next); err != nil {
+				return err
+			}
+		}
 		e, err := s.emit(ctx, tx, t.ProjectID, actor.ID, typ, next)
 		if err != nil {
 			return err
 		}
-		if !equalPtr(t.AssigneeID, next.AssigneeID) {
+		if reassigned {
 			next.AssignedSeq = e.Seq
-		}
-		if err := tx.UpdateTask(ctx, next); err != nil {
-			return err
+			if err := tx.UpdateTask(ctx, next); err != nil {
+				return err
+			}
 		}
 		before := t
 		t = next
@@ -137,13 +146,12 @@ func (s *Service) changeTask(ctx context.Context, actor User, id int64, patch Ta
 // DeleteTask deletes a task and emits task_deleted. Returns NotFound; Forbidden.
 func (s *Service) DeleteTask(ctx context.Context, actor User, id int64) error {
 	return s.update(ctx, func(tx Tx) error {
-		t, err := tx.LockTask(ctx, id)
+		t, p, ok, err := tx.LockTaskAs(ctx, id, actor.ID)
 		if err != nil {
 			return err
 		}
-		p, err := member(ctx, tx, t.ProjectID, actor.ID)
-		if err != nil {
-			return err
+		if !ok {
+			return Errorf(Forbidden, MsgNotMember)
 		}
 		if err := tx.DeleteTask(ctx, id); err != nil {
 			return err

@@ -10,13 +10,22 @@ import (
 
 // AppendEvent implements taskwire.Tx. The project row's last_seq is bumped
 // in the same unit of work, which serializes appends per project (SQLite:
-// the single writer; PostgreSQL: the row lock taken by UPDATE).
+// the single writer; PostgreSQL: the row lock taken by UPDATE, held until
+// the commit). On PostgreSQL the bump and the insert are one statement, so
+// the lock costs one round trip before the commit.
 func (s writes) AppendEvent(ctx context.Context, e taskwire.Event) (taskwire.Event, error) {
+	e.TS = e.TS.UTC().Truncate(time.Microsecond)
+	if s.d.numbered {
+		err := s.row(ctx, `WITH next AS (UPDATE projects SET last_seq = last_seq + 1 WHERE id = ? RETURNING id, last_seq)
+			INSERT INTO events (project_id, seq, type, actor_id, ts, data)
+			SELECT id, last_seq, ?::text, ?::bigint, ?::timestamptz, ?::json FROM next RETURNING seq`,
+			e.ProjectID, string(e.Type), e.ActorID, s.d.time(e.TS), string(e.Data)).Scan(&e.Seq)
+		return e, notFound(err, taskwire.MsgProjectNotFound)
+	}
 	err := s.row(ctx, "UPDATE projects SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq", e.ProjectID).Scan(&e.Seq)
 	if err != nil {
 		return taskwire.Event{}, notFound(err, taskwire.MsgProjectNotFound)
 	}
-	e.TS = e.TS.UTC().Truncate(time.Microsecond)
 	_, err = s.exec(ctx, "INSERT INTO events (project_id, seq, type, actor_id, ts, data) VALUES (?, ?, ?, ?, ?, ?)",
 		e.ProjectID, e.Seq, string(e.Type), e.ActorID, s.d.time(e.TS), string(e.Data))
 	return e, dbErr(err)

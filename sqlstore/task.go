@@ -11,6 +11,15 @@ import (
 
 const taskColumns = "id, title, description, status, project_id, assignee_id, version, created_at, updated_at, assigned_seq"
 
+// taskColumnsT are taskColumns qualified by the alias t, for joins.
+const taskColumnsT = "t.id, t.title, t.description, t.status, t.project_id, t.assignee_id, t.version, t.created_at, t.updated_at, t.assigned_seq"
+
+// scanFunc adapts a function to the Scan method scanTask needs, so a row
+// holding a task and more can be scanned in one call.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
+
 func scanTask(r interface{ Scan(...any) error }) (taskwire.Task, error) {
 	var t taskwire.Task
 	var desc sql.NullString

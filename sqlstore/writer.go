@@ -267,3 +267,23 @@ func (t *tx) AfterCommit(f func()) { t.hooks = append(t.hooks, f) }
 func (t *tx) LockTask(ctx context.Context, id int64) (taskwire.Task, error) {
 	return t.task(ctx, id, t.d.forUpdate)
 }
+
+// LockTaskAs implements taskwire.Tx. Only the task row is locked; the
+// project and the membership are read as of the statement.
+func (t *tx) LockTaskAs(ctx context.Context, id, userID int64) (taskwire.Task, taskwire.Project, bool, error) {
+	lock := ""
+	if t.d.forUpdate != "" {
+		lock = t.d.forUpdate + " OF t"
+	}
+	var p taskwire.Project
+	var desc sql.NullString
+	var member bool
+	task, err := scanTask(scanFunc(func(dest ...any) error {
+		return t.row(ctx, "SELECT "+taskColumnsT+", "+projectColumns+`,
+			EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = ?)
+			FROM tasks t JOIN projects p ON p.id = t.project_id WHERE t.id = ?`+lock, userID, id).
+			Scan(append(dest, &p.ID, &p.Name, &desc, &p.OwnerID, &p.LastSeq, nullTime{&p.CreatedAt}, &member)...)
+	}))
+	p.Description = strPtr(desc)
+	return task, p, member, notFound(err, taskwire.MsgTaskNotFound)
+}

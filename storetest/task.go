@@ -74,6 +74,13 @@ func testTasks(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 			})
 			wantError(t, err, taskwire.NotFound, taskwire.MsgTaskNotFound)
 		})
+		t.Run("LockTaskAs", func(t *testing.T) {
+			err := s.Update(t.Context(), func(tx taskwire.Tx) error {
+				_, _, _, err := tx.LockTaskAs(t.Context(), missing, p.OwnerID)
+				return err
+			})
+			wantError(t, err, taskwire.NotFound, taskwire.MsgTaskNotFound)
+		})
 		t.Run("TaskInUnit", func(t *testing.T) {
 			err := s.Update(t.Context(), func(tx taskwire.Tx) error {
 				_, err := tx.Task(t.Context(), missing)
@@ -81,6 +88,41 @@ func testTasks(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 			})
 			wantError(t, err, taskwire.NotFound, taskwire.MsgTaskNotFound)
 		})
+	})
+
+	t.Run("LockTaskAs", func(t *testing.T) {
+		s := newStore(t)
+		alice, bob, carol := createUser(t, s, "alice"), createUser(t, s, "bob"), createUser(t, s, "carol")
+		p := createProject(t, s, alice, "p")
+		addMember(t, s, p.ID, alice, bob)
+		task := createTask(t, s, p.ID, "shared", &bob.ID)
+		wantProject, err := s.Project(t.Context(), p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			user   taskwire.User
+			member bool
+		}{{alice, true}, {bob, true}, {carol, false}} {
+			t.Run(tc.user.Username, func(t *testing.T) {
+				update(t, s, func(tx taskwire.Tx) error {
+					gotTask, gotProject, member, err := tx.LockTaskAs(t.Context(), task.ID, tc.user.ID)
+					if err != nil {
+						return err
+					}
+					checkTask(t, gotTask, task)
+					if gotProject.ID != wantProject.ID || gotProject.Name != wantProject.Name ||
+						gotProject.OwnerID != wantProject.OwnerID || gotProject.LastSeq != wantProject.LastSeq ||
+						!gotProject.CreatedAt.Equal(wantProject.CreatedAt) {
+						t.Errorf("project = %+v, want %+v", gotProject, wantProject)
+					}
+					if member != tc.member {
+						t.Errorf("member = %v, want %v", member, tc.member)
+					}
+					return nil
+				})
+			})
+		}
 	})
 
 	t.Run("Update", func(t *testing.T) {
