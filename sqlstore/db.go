@@ -29,7 +29,7 @@ type DB struct {
 	d      *dialect
 	read   *sql.DB // reader pool
 	write  *sql.DB // the writer; for SQLite a single connection
-	writer *writer // SQLite's group-committing writer loop
+	writer *writer // the group-committing writer loop
 	path   string  // SQLite file
 	logger *slog.Logger
 
@@ -47,8 +47,8 @@ type Options struct {
 	// commit durable) or NORMAL (a crash of the machine, not of the process,
 	// may lose the last commits).
 	Synchronous string
-	// MaxBatch bounds how many units of work one SQLite commit covers
-	// (default 128).
+	// MaxBatch bounds how many units of work one commit covers (default
+	// 128 on SQLite, 32 on PostgreSQL).
 	MaxBatch int
 	// MaxConns is PostgreSQL's pool size (default: Readers).
 	MaxConns int
@@ -224,8 +224,5 @@ func (db *DB) Close() error {
 
 // Update runs fn in a unit of work; see taskwire.Store.
 func (db *DB) Update(ctx context.Context, fn func(taskwire.Tx) error) error {
-	if db.writer != nil {
-		return db.writer.do(ctx, fn)
-	}
-	return db.updatePostgres(ctx, fn)
+	return db.writer.do(ctx, fn)
 }

@@ -6,15 +6,21 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/taskwire/taskwire"
 )
 
-// writer is SQLite's single writer. Units of work queue up; the writer runs
-// all the queued ones inside one transaction, each in its own savepoint, and
-// commits once, so one fsync makes a whole batch durable (group commit).
-// A unit that fails rolls back to its savepoint and leaves the others alone.
-// After-commit hooks run on the writer in commit order.
+// writer is the store's single writer. Units of work queue up; the writer
+// runs all the queued ones inside one transaction, each in its own
+// savepoint, and commits once, so one fsync makes a whole batch durable
+// (group commit). A unit that fails rolls back to its savepoint and leaves
+// the others alone. After-commit hooks run on the writer in commit order.
+//
+// On PostgreSQL this matters most for a busy project: its row stays locked
+// from the seq bump to the commit, so with one commit per unit of work the
+// project could never go faster than the disk flushes. Other instances have
+// their own writers; PostgreSQL's locks order them.
 type writer struct {
 	db       *DB
 	maxBatch int
@@ -26,10 +32,12 @@ type writer struct {
 	stop chan struct{} // closed by close to end run
 	done chan struct{} // closed when run returns
 
-	// conn is the writer's connection, opened on first use and kept; stmts
-	// holds the statements prepared on it. Only run touches them.
+	// conn is the writer's connection, opened on first use and kept; q
+	// runs statements on it (SQLite: through statements prepared once; pgx
+	// caches its own). Only run touches them.
 	conn  *sql.Conn
-	stmts *prepared
+	stmts *prepared // SQLite
+	q     querier
 }
 
 type writeReq struct {
@@ -56,6 +64,18 @@ func newWriter(db *DB, maxBatch int) *writer {
 
 // do runs fn in a unit of work and returns once it has committed or failed.
 func (w *writer) do(ctx context.Context, fn func(taskwire.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := w.try(ctx, fn)
+		// PostgreSQL may abort a unit that deadlocks with another
+		// instance's batch; it simply runs again.
+		if err == nil || !retryable(err) || attempt == 5 {
+			return err
+		}
+		time.Sleep(time.Duration(attempt) * 5 * time.Millisecond)
+	}
+}
+
+func (w *writer) try(ctx context.Context, fn func(taskwire.Tx) error) error {
 	req := &writeReq{ctx: ctx, fn: fn, done: make(chan struct{})}
 	w.mu.RLock()
 	if w.closed {
@@ -121,6 +141,12 @@ func (w *writer) commit(batch []*writeReq) {
 	// Statements run with a context that is never cancelled: interrupting
 	// SQLite mid-statement rolls back the whole transaction, batch and all.
 	ctx := context.Background()
+	wrap := func(what string, err error) error {
+		if unreachable(err) {
+			return dbErr(err)
+		}
+		return fmt.Errorf("sqlstore: %s: %w", what, err)
+	}
 	fail := func(err error) {
 		for _, req := range batch {
 			if req.err == nil {
@@ -131,18 +157,22 @@ func (w *writer) commit(batch []*writeReq) {
 	if w.conn == nil {
 		conn, err := w.db.write.Conn(ctx)
 		if err != nil {
-			fail(fmt.Errorf("sqlstore: writer connection: %w", err))
+			fail(wrap("writer connection", err))
 			return
 		}
-		w.conn, w.stmts = conn, newPrepared(conn)
+		w.conn, w.q = conn, conn
+		if !w.db.d.numbered {
+			w.stmts = newPrepared(conn)
+			w.q = w.stmts
+		}
 	}
 	conn := w.conn
-	// BEGIN IMMEDIATE (the writer's DSN sets _txlock). The *sql.Tx lets
-	// River insert jobs in the same transaction; our own statements run on
-	// the same connection through w.stmts, inside it.
+	// SQLite: BEGIN IMMEDIATE (the writer's DSN sets _txlock). The *sql.Tx
+	// lets River insert jobs in the same transaction; our own statements
+	// run on the same connection through w.q, inside it.
 	sqlTx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
-		fail(fmt.Errorf("sqlstore: begin: %w", err))
+		fail(wrap("begin", err))
 		w.dropConn()
 		return
 	}
@@ -153,6 +183,8 @@ func (w *writer) commit(batch []*writeReq) {
 		if rerr := sqlTx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			w.db.logger.Error("sqlstore: rollback failed", "err", rerr)
 			w.dropConn()
+		} else if unreachable(err) {
+			w.dropConn() // the server went away: start over on a new connection
 		}
 		for _, req := range batch {
 			// Units that had failed on their own keep their own error.
@@ -162,34 +194,37 @@ func (w *writer) commit(batch []*writeReq) {
 		}
 	}
 	committed := 0
+	// open: the last unit's savepoint is still open. It is released with
+	// the next one's start, in one round trip, or by the commit.
+	open := false
 	for _, req := range batch {
 		if err := req.ctx.Err(); err != nil {
 			req.err = err
 			continue
 		}
 		if !single {
-			if _, err := conn.ExecContext(ctx, "SAVEPOINT unit"); err != nil {
-				abort(fmt.Errorf("sqlstore: savepoint: %w", err))
+			q := "SAVEPOINT unit"
+			if open {
+				q = "RELEASE unit; SAVEPOINT unit"
+			}
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				abort(wrap("savepoint", err))
 				return
 			}
+			open = true
 		}
-		t := &tx{writes: writes{reads{q: uncancelable{w.stmts}, d: w.db.d}}, sqlTx: sqlTx}
+		t := &tx{writes: writes{reads{q: uncancelable{w.q}, d: w.db.d}}, sqlTx: sqlTx}
 		req.err = run(req.fn, t)
 		if req.err != nil {
 			if single {
 				continue // nothing committed: ROLLBACK below
 			}
 			if _, err := conn.ExecContext(ctx, "ROLLBACK TO unit; RELEASE unit"); err != nil {
-				abort(fmt.Errorf("sqlstore: rollback to savepoint: %w", err))
+				abort(wrap("rollback to savepoint", err))
 				return
 			}
+			open = false
 			continue
-		}
-		if !single {
-			if _, err := conn.ExecContext(ctx, "RELEASE unit"); err != nil {
-				abort(fmt.Errorf("sqlstore: release savepoint: %w", err))
-				return
-			}
 		}
 		req.hooks = t.hooks
 		if req.hooks == nil {
@@ -199,12 +234,12 @@ func (w *writer) commit(batch []*writeReq) {
 	}
 	if committed == 0 {
 		if err := sqlTx.Rollback(); err != nil {
-			abort(fmt.Errorf("sqlstore: rollback: %w", err))
+			abort(wrap("rollback", err))
 		}
 		return
 	}
 	if err := sqlTx.Commit(); err != nil {
-		abort(fmt.Errorf("sqlstore: commit: %w", err))
+		abort(wrap("commit", err))
 	}
 }
 
@@ -214,9 +249,11 @@ func (w *writer) dropConn() {
 	if w.conn == nil {
 		return
 	}
-	w.stmts.close()
+	if w.stmts != nil {
+		w.stmts.close()
+	}
 	w.conn.Close()
-	w.conn, w.stmts = nil, nil
+	w.conn, w.stmts, w.q = nil, nil, nil
 }
 
 // run calls fn, turning a panic into an error so one bad unit of work
