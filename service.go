@@ -84,3 +84,10 @@ func member(ctx context.Context, r Reader, projectID, userID int64) (Project, er
 	}
 	return p, nil
 }
+
+// IsMember reports whether the user belongs to the project now, for the
+// realtime layer: a socket replaying an old member_removed of a user who
+// has since been added back keeps its access.
+func (s *Service) IsMember(ctx context.Context, projectID, userID int64) (bool, error) {
+	return s.store.IsMember(ctx, projectID, userID)
+}

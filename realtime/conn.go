@@ -339,7 +339,9 @@ func (c *conn) step(sc *scratch) error {
 	// Frames up to and including one that revokes this socket's access.
 	revoked := false
 	for i, f := range fs {
-		if f.revoke == -1 || f.revoke == c.userID {
+		if r, err := c.revokedBy(f.revoke); err != nil {
+			return err
+		} else if r {
 			fs, revoked = fs[:i+1], true
 			break
 		}
@@ -452,7 +454,9 @@ func (c *conn) replay() error {
 			return errClosed
 		}
 		c.cursor.Store(e.Seq)
-		if rv := e.Revoke; rv == -1 || rv == c.userID {
+		if r, err := c.revokedBy(e.Revoke); err != nil {
+			return err
+		} else if r {
 			c.stop(CloseAccessRevoked, "access revoked", false)
 			return errClosed
 		}
@@ -466,6 +470,29 @@ func (c *conn) replay() error {
 		}
 	}
 	return nil
+}
+
+// revokedBy reports whether a message whose Revoke is rv ends this
+// socket's access: the project was deleted, or its user was removed and
+// is not a member now. A user removed and then added back, resuming from
+// before the removal, replays that member_removed and keeps the socket.
+// A failed check closes the socket for a retry and returns errClosed.
+func (c *conn) revokedBy(rv int64) (bool, error) {
+	switch {
+	case rv == 0 || c.room.topic.kind != ProjectStream:
+		return false, nil
+	case rv == -1:
+		return true, nil
+	case rv != c.userID:
+		return false, nil
+	}
+	ok, err := c.room.hub.source.IsMember(c.ctx, c.room.topic.id, c.userID)
+	if err != nil {
+		c.room.hub.logger.Error("realtime: membership check failed", "project", c.room.topic.id, "err", err)
+		c.stop(CloseInternal, "membership check failed; reconnect with since", false)
+		return false, errClosed
+	}
+	return !ok, nil
 }
 
 // send writes one encoded frame.

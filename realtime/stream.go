@@ -18,6 +18,8 @@ type Source interface {
 	// Replay returns up to limit events after since, oldest first; a
 	// *taskwire.GoneError when since is older than the retained log.
 	Replay(ctx context.Context, projectID, since int64, limit int) ([]taskwire.Event, error)
+	// IsMember reports whether the user belongs to the project now.
+	IsMember(ctx context.Context, projectID, userID int64) (bool, error)
 
 	// NotificationSeq returns the user's newest notification seq.
 	NotificationSeq(ctx context.Context, userID int64) (int64, error)
