@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/taskwire
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: run build test check vet fmt-check staticcheck unit compat deploy-test openapi bench fuzz clean
+.PHONY: run build test check vet fmt-check staticcheck vulncheck unit compat deploy-test openapi bench fuzz clean
 
 ## run: start the server on the embedded default (SQLite file ./taskwire.db, port 8080)
 run: build
@@ -28,6 +28,10 @@ vet:
 
 staticcheck:
 	$(GO) tool staticcheck ./...
+
+## vulncheck: govulncheck ./... offline, against a vulnerability database built locally from the golang.org/x/vulndb module
+vulncheck:
+	GO=$(GO) scripts/govulncheck.sh
 
 unit:
 	$(GO) test -race -count=1 -timeout 10m ./...
