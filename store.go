@@ -80,6 +80,10 @@ type Tx interface {
 	// RemoveMember returns NotFound if the user was not a member (by the
 	// time the unit of work got to it).
 	RemoveMember(ctx context.Context, projectID, userID int64) error
+	// LockMember is IsMember that also holds a membership it finds against
+	// removal until the unit of work ends, so a task is never assigned to
+	// someone whose removal (which unassigns their tasks) commits first.
+	LockMember(ctx context.Context, projectID, userID int64) (bool, error)
 
 	CreateTask(ctx context.Context, t Task) (Task, error)
 	// UpdateTask writes t's fields and version.

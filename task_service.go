@@ -167,12 +167,13 @@ func (s *Service) DeleteTask(ctx context.Context, actor User, id int64) error {
 	})
 }
 
-// checkAssignee requires a non-nil assignee to be a member of the project.
-func checkAssignee(ctx context.Context, r Reader, projectID int64, assignee *int64) error {
+// checkAssignee requires a non-nil assignee to be a member of the project,
+// and keeps them one until the unit of work ends.
+func checkAssignee(ctx context.Context, tx Tx, projectID int64, assignee *int64) error {
 	if assignee == nil {
 		return nil
 	}
-	ok, err := r.IsMember(ctx, projectID, *assignee)
+	ok, err := tx.LockMember(ctx, projectID, *assignee)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,9 @@ type dialect struct {
 	numbered bool
 	// forUpdate is appended to a SELECT that locks the rows it reads.
 	forUpdate string
+	// forKeyShare is appended to a SELECT that keeps the rows it reads
+	// from being deleted.
+	forKeyShare string
 	// time converts a time for binding as a query argument.
 	time func(time.Time) any
 	// isUnique reports a unique or primary-key violation.
@@ -72,10 +75,11 @@ func limit(n int) string {
 }
 
 var postgresDialect = &dialect{
-	name:      "postgres",
-	numbered:  true,
-	forUpdate: " FOR UPDATE",
-	time:      func(t time.Time) any { return t.UTC() },
+	name:        "postgres",
+	numbered:    true,
+	forUpdate:   " FOR UPDATE",
+	forKeyShare: " FOR KEY SHARE",
+	time:        func(t time.Time) any { return t.UTC() },
 	isUnique: func(err error) bool {
 		var e *pgconn.PgError
 		return errors.As(err, &e) && e.Code == "23505"

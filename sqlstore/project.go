@@ -94,8 +94,19 @@ func (s reads) Members(ctx context.Context, projectID int64) ([]taskwire.Member,
 
 // IsMember implements taskwire.Reader.
 func (s reads) IsMember(ctx context.Context, projectID, userID int64) (bool, error) {
+	return s.isMember(ctx, projectID, userID, "")
+}
+
+// LockMember implements taskwire.Tx. FOR KEY SHARE lets other readers and
+// assigners in but makes a DELETE of the membership wait for this unit of
+// work (SQLite: the single writer excludes it already).
+func (s writes) LockMember(ctx context.Context, projectID, userID int64) (bool, error) {
+	return s.isMember(ctx, projectID, userID, s.d.forKeyShare)
+}
+
+func (s reads) isMember(ctx context.Context, projectID, userID int64, suffix string) (bool, error) {
 	var one int
-	err := s.row(ctx, "SELECT 1 FROM project_members WHERE project_id = ? AND user_id = ?", projectID, userID).Scan(&one)
+	err := s.row(ctx, "SELECT 1 FROM project_members WHERE project_id = ? AND user_id = ?"+suffix, projectID, userID).Scan(&one)
 	if err == sql.ErrNoRows {
 		return false, nil
 	}

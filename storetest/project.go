@@ -236,6 +236,33 @@ func testMembers(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 		}
 	})
 
+	t.Run("LockMember", func(t *testing.T) {
+		s := newStore(t)
+		alice, bob, carol := createUser(t, s, "alice"), createUser(t, s, "bob"), createUser(t, s, "carol")
+		p := createProject(t, s, alice, "p")
+		addMember(t, s, p.ID, alice, bob)
+		want := map[int64]bool{alice.ID: true, bob.ID: true, carol.ID: false}
+		update(t, s, func(tx taskwire.Tx) error {
+			for id, w := range want {
+				got, err := tx.LockMember(t.Context(), p.ID, id)
+				if err != nil {
+					return err
+				}
+				if got != w {
+					t.Errorf("LockMember(user %d) = %v, want %v", id, got, w)
+				}
+			}
+			// The lock does not keep the unit of work itself from removing.
+			return tx.RemoveMember(t.Context(), p.ID, bob.ID)
+		})
+		update(t, s, func(tx taskwire.Tx) error {
+			if got, err := tx.LockMember(t.Context(), p.ID, bob.ID); err != nil || got {
+				t.Errorf("LockMember after the removal = %v, %v; want false", got, err)
+			}
+			return nil
+		})
+	})
+
 	t.Run("Remove", func(t *testing.T) {
 		s := newStore(t)
 		alice, bob, carol := createUser(t, s, "alice"), createUser(t, s, "bob"), createUser(t, s, "carol")
