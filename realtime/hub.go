@@ -103,6 +103,10 @@ type Hub struct {
 	repairs    prometheus.Counter
 	sockets    prometheus.Gauge
 
+	marksMu    sync.Mutex // guards marks
+	marks      []presenceMark
+	marksReady chan struct{}
+
 	mu      sync.Mutex // guards rooms, closing and conns
 	rooms   map[topic]*room
 	closing bool
@@ -114,6 +118,7 @@ func NewHub(logger *slog.Logger, source Source, broker Broker, opts Options) *Hu
 	opts.defaults()
 	h := &Hub{logger: logger, source: source, broker: broker, opts: opts, rooms: map[topic]*room{},
 		writeSlots: make(chan struct{}, opts.WriteConcurrency),
+		marksReady: make(chan struct{}, 1),
 		repairs: prometheus.NewCounter(prometheus.CounterOpts{Name: "taskwire_realtime_gap_repairs_total",
 			Help: "Times a room read events it had not received from the broker (a gap, or the reconciler finding it behind) from the database."}),
 		sockets: prometheus.NewGauge(prometheus.GaugeOpts{Name: "taskwire_realtime_sockets", Help: "Open WebSockets on this instance."}),
@@ -132,6 +137,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	wg.Go(func() { h.reconcileLoop(ctx) })
 	if h.opts.Presence != nil {
 		wg.Go(func() { h.presenceLoop(ctx) })
+		wg.Go(func() { h.markLoop(ctx) })
 	}
 	err := h.broker.Run(ctx, h.dispatch)
 	wg.Wait()

@@ -43,6 +43,92 @@ type PresenceStore interface {
 	Get(ctx context.Context, projectID int64) ([]PresenceEntry, error)
 	// Alive tells the store this instance is still up.
 	Alive(ctx context.Context) error
+	// Mark records how many sockets this instance has for a user in a
+	// project (0: none) and reports whether the user thereby came online on
+	// the first live instance (joined) or went offline on the last (left).
+	Mark(ctx context.Context, projectID, userID int64, conns int) (joined, left bool, err error)
+}
+
+// presenceMark is a user's first or last socket of a room on this
+// instance, on its way to the shared presence store.
+type presenceMark struct {
+	projectID, userID int64
+	username          string
+	conns             int   // 1: first socket; 0: last one gone
+	except            *conn // the socket that joined: it is not told of itself
+}
+
+// markPresence announces a user's first (conns 1) or last (conns 0) socket
+// in r. Alone, the instance announces it at once; with a shared store the
+// mark is queued for markLoop, which announces only the user's first or
+// last socket across instances. r.mu must be held.
+func (h *Hub) markPresence(r *room, c *conn, conns int, except *conn) {
+	if h.opts.Presence == nil {
+		typ := TypePresenceJoined
+		if conns == 0 {
+			typ = TypePresenceLeft
+		}
+		r.announce(presenceJSON(typ, r.topic.id, c.userID, c.username), except)
+		return
+	}
+	h.presenceChanged(r)
+	h.marksMu.Lock()
+	h.marks = append(h.marks, presenceMark{projectID: r.topic.id, userID: c.userID, username: c.username, conns: conns, except: except})
+	h.marksMu.Unlock()
+	select {
+	case h.marksReady <- struct{}{}:
+	default:
+	}
+}
+
+// markLoop sends queued presence marks to the shared store, in order, and
+// announces the transitions it reports. If the store fails, this
+// instance's own view decides, as it would alone.
+func (h *Hub) markLoop(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.marksReady:
+		}
+		h.marksMu.Lock()
+		marks := h.marks
+		h.marks = nil
+		h.marksMu.Unlock()
+		var failed error // after one failure the rest of the batch skips the store
+		for _, m := range marks {
+			joined, left := m.conns > 0, m.conns == 0
+			if failed == nil {
+				mctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+				joined, left, failed = h.opts.Presence.Mark(mctx, m.projectID, m.userID, m.conns)
+				cancel()
+				if failed != nil {
+					h.logger.Warn("realtime: presence not shared", "project_id", m.projectID, "err", failed)
+					joined, left = m.conns > 0, m.conns == 0
+				}
+			}
+			switch {
+			case joined:
+				h.announce(m.projectID, presenceJSON(TypePresenceJoined, m.projectID, m.userID, m.username), m.except)
+			case left:
+				h.announce(m.projectID, presenceJSON(TypePresenceLeft, m.projectID, m.userID, m.username), nil)
+			}
+		}
+	}
+}
+
+// announce sends a presence message to the project room's sockets here
+// but except, and through the broker to the other instances'.
+func (h *Hub) announce(projectID int64, payload []byte, except *conn) {
+	h.mu.Lock()
+	r := h.rooms[topic{ProjectStream, projectID}]
+	h.mu.Unlock()
+	if r != nil {
+		r.mu.Lock()
+		r.ephemeral(textFrame(payload), except)
+		r.mu.Unlock()
+	}
+	h.broker.Publish(Message{Kind: ProjectStream, ID: projectID, Payload: payload, Origin: h.opts.Instance})
 }
 
 // Presence lists the users with an open socket in the project's room — on

@@ -290,7 +290,7 @@ func (r *room) add(c *conn) {
 	if p.conns == 1 {
 		// Everyone else hears of it; the new socket itself is sent nothing
 		// on connect, as the seed's clients expect.
-		r.announce(presenceJSON(TypePresenceJoined, r.topic.id, c.userID, c.username), c)
+		r.hub.markPresence(r, c, 1, c)
 	}
 }
 
@@ -313,7 +313,7 @@ func (r *room) remove(c *conn) {
 		p.conns--
 		if p.conns == 0 {
 			delete(r.present, c.userID)
-			r.announce(presenceJSON(TypePresenceLeft, r.topic.id, c.userID, c.username), nil)
+			r.hub.markPresence(r, c, 0, nil)
 		}
 	}
 }
