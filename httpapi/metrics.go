@@ -11,6 +11,9 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// socketsRefused counts WebSocket handshakes refused with 429, by the
+	// limit reached: user or address.
+	socketsRefused *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -24,9 +27,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Time to serve HTTP requests, by route pattern.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route"}),
+		socketsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "taskwire_ws_refused_total",
+			Help: "WebSocket handshakes refused with 429 because the user or the client address holds its limit of open sockets.",
+		}, []string{"limit"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration)
+		reg.MustRegister(m.requests, m.duration, m.socketsRefused)
 	}
 	return m
 }

@@ -30,6 +30,10 @@ type Config struct {
 	AuthRate auth.Rate
 	// TrustProxy takes the client address from X-Forwarded-For.
 	TrustProxy bool
+	// WSMaxPerUser and WSMaxPerAddr bound the WebSockets one user, and one
+	// client address, may hold open on this instance; 0 is unlimited.
+	WSMaxPerUser int
+	WSMaxPerAddr int
 	// RedocScriptURL is where /redoc loads ReDoc from.
 	RedocScriptURL string
 	// AsyncAPI is the WebSocket protocol document served at /asyncapi.yaml.
@@ -69,6 +73,7 @@ type Server struct {
 	registry *prometheus.Registry
 
 	users       *userCache
+	sockets     *socketLimits
 	signupLimit Limiter
 	loginLimit  Limiter
 
@@ -99,6 +104,7 @@ func New(logger *slog.Logger, svc *taskwire.Service, tokens *auth.Tokens, hub *r
 		metrics:     newMetrics(reg),
 		registry:    reg,
 		users:       newUserCache(30*time.Second, 100_000),
+		sockets:     newSocketLimits(cfg.WSMaxPerUser, cfg.WSMaxPerAddr),
 		signupLimit: memoryLimiter{auth.NewLimiter(cfg.AuthRate)},
 		loginLimit:  memoryLimiter{auth.NewLimiter(cfg.AuthRate)},
 		mux:         http.NewServeMux(),

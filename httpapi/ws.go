@@ -2,9 +2,13 @@ package httpapi
 
 import (
 	"bytes"
+	"errors"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -64,9 +68,21 @@ func (s *Server) socketUser(w http.ResponseWriter, r *http.Request) (taskwire.Us
 }
 
 // upgrade completes the WebSocket handshake and hands the socket to the hub.
+// A user or address already holding as many sockets as its limit allows is
+// refused with 429 before the upgrade.
 func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, req realtime.JoinRequest) {
 	if !s.originAllowed(r) {
 		writeError(w, detail(http.StatusForbidden, "Forbidden"))
+		return
+	}
+	release, refused := s.sockets.acquire(req.UserID, s.clientAddr(r))
+	if refused != "" {
+		s.metrics.socketsRefused.WithLabelValues(refused).Inc()
+		msg := "Too many open WebSockets for this user (limit " + strconv.Itoa(s.sockets.maxUser) + ")"
+		if refused == "address" {
+			msg = "Too many open WebSockets from this address (limit " + strconv.Itoa(s.sockets.maxAddr) + ")"
+		}
+		writeError(w, detail(http.StatusTooManyRequests, msg))
 		return
 	}
 	nc, rw, _, err := ws.HTTPUpgrader{Timeout: 10 * time.Second}.Upgrade(r, w)
@@ -74,7 +90,12 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, req realtime.Jo
 		if nc != nil {
 			nc.Close() // the upgrader has answered the client
 		}
+		release()
 		return
+	}
+	if s.sockets.limited() {
+		// The hub closes the socket when it ends, whatever ends it.
+		nc = &countedConn{Conn: nc, release: release}
 	}
 	if n := rw.Reader.Buffered(); n > 0 {
 		early, _ := rw.Reader.Peek(n)
@@ -99,4 +120,74 @@ func (s *Server) originAllowed(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// socketLimits counts the open WebSockets of each user and of each client
+// address on this instance, against Config.WSMaxPerUser and
+// Config.WSMaxPerAddr.
+type socketLimits struct {
+	maxUser, maxAddr int // 0: unlimited
+
+	mu     sync.Mutex // guards byUser and byAddr
+	byUser map[int64]int
+	byAddr map[string]int
+}
+
+func newSocketLimits(maxUser, maxAddr int) *socketLimits {
+	return &socketLimits{maxUser: maxUser, maxAddr: maxAddr, byUser: map[int64]int{}, byAddr: map[string]int{}}
+}
+
+func (l *socketLimits) limited() bool { return l.maxUser > 0 || l.maxAddr > 0 }
+
+// acquire counts one more socket for user and addr and returns the
+// function that uncounts it. When either is at its limit nothing is
+// counted, and refused names the limit: "user" or "address".
+func (l *socketLimits) acquire(user int64, addr string) (release func(), refused string) {
+	if !l.limited() {
+		return func() {}, ""
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.maxUser > 0 && l.byUser[user] >= l.maxUser:
+		return nil, "user"
+	case l.maxAddr > 0 && l.byAddr[addr] >= l.maxAddr:
+		return nil, "address"
+	}
+	l.byUser[user]++
+	l.byAddr[addr]++
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.byUser[user]--; l.byUser[user] <= 0 {
+			delete(l.byUser, user)
+		}
+		if l.byAddr[addr]--; l.byAddr[addr] <= 0 {
+			delete(l.byAddr, addr)
+		}
+	}, ""
+}
+
+// countedConn is a socket counted against the limits until it is closed.
+type countedConn struct {
+	net.Conn
+	release func()
+	once    sync.Once
+}
+
+// Close closes the socket and uncounts it; only the first call uncounts.
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}
+
+// SyscallConn exposes the socket's descriptor, which the hub writes to
+// without blocking.
+func (c *countedConn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := c.Conn.(syscall.Conn)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	return sc.SyscallConn()
 }

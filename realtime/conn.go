@@ -317,13 +317,18 @@ func (c *conn) step(sc *scratch) error {
 	ping := c.pingDue
 	c.pingDue, c.again = false, false
 	c.mu.Unlock()
-	if ping {
+	// While a pong is awaited no new ping goes out: re-arming the pong
+	// timer with every ping would keep a silent client forever when the
+	// pong timeout is longer than the ping interval.
+	if ping && !c.awaitPong.Load() {
 		c.awaitPong.Store(true)
 		c.pongTimeout.Reset(c.room.hub.opts.PongTimeout)
 		if err := c.send(pingFrame); err != nil {
 			c.vanish()
 			return errClosed
 		}
+	}
+	if ping {
 		c.ping.Reset(c.room.hub.opts.PingInterval)
 	}
 	eph, fs, replay := c.room.next(c, cap(sc.frames), sc.frames[:0])
@@ -518,12 +523,16 @@ func (c *conn) writeLocked(bufs *net.Buffers) error {
 	h.writeSlots <- struct{}{}
 	err := c.tryWrite(bufs)
 	<-h.writeSlots
-	if err != nil || len(*bufs) == 0 {
-		return err
+	if err == nil && len(*bufs) > 0 {
+		// The client's buffer is full: wait for it, without holding a turn.
+		c.nc.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
+		_, err = bufs.WriteTo(c.nc)
 	}
-	// The client's buffer is full: wait for it, without holding a turn.
-	c.nc.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
-	_, err = bufs.WriteTo(c.nc)
+	if err != nil {
+		// A frame may have gone out in part: a close frame after it would
+		// be garbage to the client, so none is sent.
+		c.closeSent = true
+	}
 	return err
 }
 

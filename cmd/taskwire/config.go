@@ -39,6 +39,8 @@ type config struct {
 	WSPingInterval   time.Duration
 	WSPongTimeout    time.Duration
 	WSWriteTimeout   time.Duration
+	WSMaxPerUser     int
+	WSMaxPerAddr     int
 	PprofAddr        string
 	RedisURL         string
 	RedisPrefix      string
@@ -174,6 +176,8 @@ var settings = []setting{
 	{"WS_PONG_TIMEOUT", "ws-pong-timeout", "10s", "time a client has to answer a ping", durationSetting(func(c *config) *time.Duration { return &c.WSPongTimeout })},
 	{"WS_WRITE_TIMEOUT", "ws-write-timeout", "10s", "time one write to a socket may take", durationSetting(func(c *config) *time.Duration { return &c.WSWriteTimeout })},
 	{"WS_RECONCILE_INTERVAL", "ws-reconcile-interval", "1s", "how often each active room is compared with the event log, to deliver events whose publish was lost", durationSetting(func(c *config) *time.Duration { return &c.WSReconcile })},
+	{"WS_MAX_PER_USER", "ws-max-per-user", "20", "open WebSockets one user may hold on this instance (project and notification sockets together); more are refused with 429; 0: unlimited", limitSetting(func(c *config) *int { return &c.WSMaxPerUser })},
+	{"WS_MAX_PER_ADDR", "ws-max-per-addr", "200", "open WebSockets one client address may hold on this instance (the address as TRUST_PROXY decides); more are refused with 429; 0: unlimited", limitSetting(func(c *config) *int { return &c.WSMaxPerAddr })},
 	{"PPROF_ADDR", "pprof-addr", "", "serve net/http/pprof on this address (such as 127.0.0.1:6060); empty: off", func(c *config, v string) error {
 		if v != "" && !strings.Contains(v, ":") {
 			return errors.New("want host:port")
@@ -249,6 +253,18 @@ func intSetting(field func(*config) *int) func(*config, string) error {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
 			return errors.New("want a positive integer")
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+// limitSetting reads a limit where 0 means unlimited.
+func limitSetting(field func(*config) *int) func(*config, string) error {
+	return func(c *config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("want a non-negative integer (0: unlimited)")
 		}
 		*field(c) = n
 		return nil

@@ -297,7 +297,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	api := httpapi.New(logger, svc, tokens, hub, ready, reg, httpapi.Config{
 		Version: taskwire.APIVersion, CORSOrigins: cfg.CORSOrigins, AuthRate: cfg.AuthRate,
 		TrustProxy: cfg.TrustProxy, RedocScriptURL: cfg.RedocScriptURL, AsyncAPI: taskwire.AsyncAPI,
-		Limiters: limiters,
+		Limiters: limiters, WSMaxPerUser: cfg.WSMaxPerUser, WSMaxPerAddr: cfg.WSMaxPerAddr,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
