@@ -250,6 +250,21 @@ func TestRateLimit(t *testing.T) {
 		)
 		runScenarios(t, e, rows)
 	})
+	t.Run("ProxyAddedAddressCounts", func(t *testing.T) {
+		// Behind a trusted proxy the last X-Forwarded-For entry is the
+		// client; what the client wrote before it cannot buy a new budget.
+		e := newEnv(t, lowRate, withConfig(func(c *httpapi.Config) { c.TrustProxy = true }))
+		from := func(xff string) []string { return []string{"X-Forwarded-For", xff} }
+		for i, h := range [][]string{from("1.1.1.1, 203.0.113.7"), from("2.2.2.2, 203.0.113.7"), from("3.3.3.3, 203.0.113.7")} {
+			r := e.do("POST", "/api/v1/auth/signup", "", signup("p"+strconv.Itoa(i)), h...)
+			if want := []int{201, 201, 429}[i]; r.Status != want {
+				t.Fatalf("signup %d from %s: status %d, want %d: %s", i, h[1], r.Status, want, r.Body)
+			}
+		}
+		if r := e.do("POST", "/api/v1/auth/signup", "", signup("other"), from("3.3.3.3, 198.51.100.1")...); r.Status != 201 {
+			t.Fatalf("another client behind the proxy: status %d, want 201: %s", r.Status, r.Body)
+		}
+	})
 }
 
 // mustToken issues a token for an existing username (looked up through the
