@@ -37,6 +37,8 @@ func NewTokens(secret []byte, ttl time.Duration) (*Tokens, error) {
 	t.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), // pinned: no "none", no RS/HS confusion
 		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),       // a token issued in the future is refused
+		jwt.WithStrictDecoding(), // one spelling per token: no padding, no trailing bits
 		jwt.WithTimeFunc(func() time.Time { return t.now() }),
 	)
 	return t, nil

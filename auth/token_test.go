@@ -105,6 +105,13 @@ func TestTokensVerifyRejects(t *testing.T) {
 	noExpiry.ExpiresAt = nil
 	notYet := claims("42")
 	notYet.NotBefore = jwt.NewNumericDate(time.Now().Add(time.Hour))
+	future := claims("42")
+	future.IssuedAt = jwt.NewNumericDate(time.Now().Add(time.Hour))
+	// The signature's last character carries two unused bits: another
+	// spelling of the same bytes, which strict decoding refuses.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	sig := parts[2]
+	respelled := sig[:len(sig)-1] + string(alphabet[strings.IndexByte(alphabet, sig[len(sig)-1])^1])
 
 	tests := []struct {
 		name  string
@@ -121,6 +128,9 @@ func TestTokensVerifyRejects(t *testing.T) {
 		{"Expired", sign(t, jwt.SigningMethodHS256, testSecret, expired)},
 		{"NoExpiry", sign(t, jwt.SigningMethodHS256, testSecret, noExpiry)},
 		{"NotYetValid", sign(t, jwt.SigningMethodHS256, testSecret, notYet)},
+		{"IssuedInTheFuture", sign(t, jwt.SigningMethodHS256, testSecret, future)},
+		{"SignatureRespelled", parts[0] + "." + parts[1] + "." + respelled},
+		{"SignaturePadded", good + "="},
 		{"NonNumericSubject", sign(t, jwt.SigningMethodHS256, testSecret, claims("alice"))},
 		{"EmptySubject", sign(t, jwt.SigningMethodHS256, testSecret, claims(""))},
 		{"ZeroSubject", sign(t, jwt.SigningMethodHS256, testSecret, claims("0"))},
