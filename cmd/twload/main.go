@@ -21,6 +21,19 @@
 // so every request is a real change (a committed write and an event):
 //
 //	twload patch -url http://127.0.0.1:8080 -clients 64 -duration 10s
+//
+// soak: mixed REST writes from -writers users (create, status, update,
+// assign, members, delete, lists, events since, notifications) at -rate
+// requests/s, and -sockets project and notification sockets of which a
+// -churn share disconnect every -churn-every (close frame, TCP FIN or
+// RST) and resume with since, each checking that seqs have no gap and no
+// duplicate; /metrics (-metrics-url) is read before, during and -settle
+// after the load, and the run fails unless goroutines, open fds, sockets,
+// heap and RSS come back to their baseline, no response is a 5xx or a
+// status the request did not expect, and every socket caught up:
+//
+//	RATE_LIMIT_AUTH=100000/minute taskwire &
+//	twload soak -url http://127.0.0.1:8080 -duration 30m -writers 8 -sockets 100 -churn-every 10s -settle 60s
 package main
 
 import (
@@ -69,8 +82,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return resume(ctx, args[1:], out)
 	case "emails":
 		return emails(ctx, args[1:], out)
+	case "soak":
+		return soak(ctx, args[1:], out)
 	}
-	return fmt.Errorf("unknown scenario %q (want patch, fanout, resume or emails)", args[0])
+	return fmt.Errorf("unknown scenario %q (want patch, fanout, resume, emails or soak)", args[0])
 }
 
 // newClient returns a client keeping up to conns idle connections.
