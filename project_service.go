@@ -59,7 +59,7 @@ func (s *Service) UpdateProject(ctx context.Context, actor User, id int64, patch
 		}
 	}
 	var p Project
-	err := s.update(ctx, func(tx Tx) (err error) {
+	err := s.updateProject(ctx, id, func(tx Tx) (err error) {
 		if p, err = owned(ctx, tx, id, actor.ID, "Not authorized to update this project"); err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func (s *Service) UpdateProject(ctx context.Context, actor User, id int64, patch
 // DeleteProject deletes a project with its tasks and memberships. Only the
 // owner may. Returns NotFound; Forbidden.
 func (s *Service) DeleteProject(ctx context.Context, actor User, id int64) error {
-	return s.update(ctx, func(tx Tx) error {
+	return s.updateProject(ctx, id, func(tx Tx) error {
 		if _, err := owned(ctx, tx, id, actor.ID, "Not authorized to delete this project"); err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func owned(ctx context.Context, r Reader, projectID, userID int64, denied string
 // found"; BadRequest if already a member; Invalid for a bad selector.
 func (s *Service) AddMember(ctx context.Context, actor User, projectID int64, sel UserSelector, idem IdempotencyKey) (Member, error) {
 	var m Member
-	err := s.update(ctx, func(tx Tx) (err error) {
+	err := s.updateProject(ctx, projectID, func(tx Tx) (err error) {
 		m, err = idempotent(ctx, tx, idem, s.now(), func() (Member, error) {
 			p, err := tx.Project(ctx, projectID)
 			if err != nil {
@@ -158,7 +158,7 @@ func (s *Service) AddMember(ctx context.Context, actor User, projectID int64, se
 // but themself, a member may leave. The removed user's tasks in the project
 // are unassigned. Returns NotFound; Forbidden; BadRequest for the owner.
 func (s *Service) RemoveMember(ctx context.Context, actor User, projectID, userID int64) error {
-	return s.update(ctx, func(tx Tx) error {
+	return s.updateProject(ctx, projectID, func(tx Tx) error {
 		p, err := member(ctx, tx, projectID, actor.ID)
 		if err != nil {
 			return err

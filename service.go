@@ -17,6 +17,9 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummy     string // see dummyHash
+
+	taskProjectsMu sync.Mutex
+	taskProjects   map[int64]int64 // task id → project id; see projectOfTask
 }
 
 // Options tune a Service. The zero value of a field picks its default.
@@ -90,4 +93,45 @@ func member(ctx context.Context, r Reader, projectID, userID int64) (Project, er
 // has since been added back keeps its access.
 func (s *Service) IsMember(ctx context.Context, projectID, userID int64) (bool, error) {
 	return s.store.IsMember(ctx, projectID, userID)
+}
+
+// updateProject runs fn as a unit of work keyed by the project it changes
+// (see WithWriteKey).
+func (s *Service) updateProject(ctx context.Context, projectID int64, fn func(tx Tx) error) error {
+	return s.update(WithWriteKey(ctx, projectID), fn)
+}
+
+// updateTask runs fn as a unit of work keyed by the task's project.
+func (s *Service) updateTask(ctx context.Context, taskID int64, fn func(tx Tx) error) error {
+	return s.updateProject(ctx, s.projectOfTask(ctx, taskID), fn)
+}
+
+// maxTaskProjects bounds the task → project cache (about 40 bytes each).
+const maxTaskProjects = 1 << 17
+
+// projectOfTask returns the project of a task, for keying a unit of work
+// before it reads the task; 0 if unknown (the unit then reports it). A
+// task never moves, so the answer is cached; a full cache starts over.
+func (s *Service) projectOfTask(ctx context.Context, taskID int64) int64 {
+	s.taskProjectsMu.Lock()
+	p, ok := s.taskProjects[taskID]
+	s.taskProjectsMu.Unlock()
+	if ok {
+		return p
+	}
+	t, err := s.store.Task(ctx, taskID)
+	if err != nil {
+		return 0
+	}
+	s.rememberTask(t)
+	return t.ProjectID
+}
+
+func (s *Service) rememberTask(t Task) {
+	s.taskProjectsMu.Lock()
+	defer s.taskProjectsMu.Unlock()
+	if s.taskProjects == nil || len(s.taskProjects) >= maxTaskProjects {
+		s.taskProjects = make(map[int64]int64)
+	}
+	s.taskProjects[t.ID] = t.ProjectID
 }

@@ -116,8 +116,25 @@ type Tx interface {
 	PutNotificationSettings(ctx context.Context, userID int64, s NotificationSettings) error
 
 	// AfterCommit registers f to run once the unit of work has committed.
-	// Hooks run in commit order across units of work of one store.
+	// Hooks run in commit order across the units of work of one store that
+	// have the same write key (see WithWriteKey).
 	AfterCommit(f func())
+}
+
+type writeKey struct{}
+
+// WithWriteKey marks the unit of work about to run with ctx: a store that
+// commits on several writers runs units with the same key on the same one,
+// so they never wait for each other's row locks from separate batches.
+// Taskwire keys a unit by the project it changes.
+func WithWriteKey(ctx context.Context, key int64) context.Context {
+	return context.WithValue(ctx, writeKey{}, key)
+}
+
+// WriteKey returns the key WithWriteKey set, or 0.
+func WriteKey(ctx context.Context) int64 {
+	k, _ := ctx.Value(writeKey{}).(int64)
+	return k
 }
 
 // Store is the persistence the Service needs.

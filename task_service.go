@@ -40,7 +40,7 @@ func (s *Service) CreateTask(ctx context.Context, actor User, projectID int64, i
 		return Task{}, err
 	}
 	var t Task
-	err := s.update(ctx, func(tx Tx) (err error) {
+	err := s.updateProject(ctx, projectID, func(tx Tx) (err error) {
 		now := s.now()
 		t, err = idempotent(ctx, tx, idem, now, func() (Task, error) {
 			p, err := member(ctx, tx, projectID, actor.ID)
@@ -73,6 +73,9 @@ func (s *Service) CreateTask(ctx context.Context, actor User, projectID int64, i
 		})
 		return err
 	})
+	if err == nil {
+		s.rememberTask(t)
+	}
 	return t, err
 }
 
@@ -94,7 +97,7 @@ func (s *Service) changeTask(ctx context.Context, actor User, id int64, patch Ta
 		return Task{}, err
 	}
 	var t Task
-	err := s.update(ctx, func(tx Tx) error {
+	err := s.updateTask(ctx, id, func(tx Tx) error {
 		cur, p, ok, err := tx.LockTaskAs(ctx, id, actor.ID)
 		if err != nil {
 			return err
@@ -145,7 +148,7 @@ func (s *Service) changeTask(ctx context.Context, actor User, id int64, patch Ta
 
 // DeleteTask deletes a task and emits task_deleted. Returns NotFound; Forbidden.
 func (s *Service) DeleteTask(ctx context.Context, actor User, id int64) error {
-	return s.update(ctx, func(tx Tx) error {
+	return s.updateTask(ctx, id, func(tx Tx) error {
 		t, p, ok, err := tx.LockTaskAs(ctx, id, actor.ID)
 		if err != nil {
 			return err

@@ -25,13 +25,15 @@ var migrations embed.FS
 
 // DB is a Taskwire store.
 type DB struct {
-	reads  // over the reader pool
-	d      *dialect
-	read   *sql.DB // reader pool
-	write  *sql.DB // the writer; for SQLite a single connection
-	writer *writer // the group-committing writer loop
-	path   string  // SQLite file
-	logger *slog.Logger
+	reads // over the reader pool
+	d     *dialect
+	read  *sql.DB // reader pool
+	write *sql.DB // the writer; for SQLite a single connection
+	// writers commit units of work in batches; SQLite has one, PostgreSQL
+	// Options.Writers, a unit going to the one its write key picks.
+	writers []*writer
+	path    string // SQLite file
+	logger  *slog.Logger
 
 	writeDSN string // SQLite: for pools opened by NewPool
 	dsn      string // PostgreSQL
@@ -52,7 +54,12 @@ type Options struct {
 	MaxBatch int
 	// MaxConns is PostgreSQL's pool size (default: Readers).
 	MaxConns int
-	Logger   *slog.Logger
+	// Writers is how many writers commit in parallel on PostgreSQL, each
+	// on its own connection (default 4). Units of work with the same write
+	// key (taskwire.WithWriteKey: the project) share one, so one project's
+	// changes are still one batch at a time; SQLite always has one.
+	Writers int
+	Logger  *slog.Logger
 }
 
 // Open connects to the database named by target. It does not migrate.
@@ -125,7 +132,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 128
 	}
-	db.writer = newWriter(db, opts.MaxBatch)
+	db.writers = []*writer{newWriter(db, opts.MaxBatch)}
 	return db, nil
 }
 
@@ -210,8 +217,8 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close stops the writer and closes every connection.
 func (db *DB) Close() error {
-	if db.writer != nil {
-		db.writer.close()
+	for _, w := range db.writers {
+		w.close()
 	}
 	if p, ok := db.reads.q.(*prepared); ok {
 		p.close()
@@ -224,5 +231,6 @@ func (db *DB) Close() error {
 
 // Update runs fn in a unit of work; see taskwire.Store.
 func (db *DB) Update(ctx context.Context, fn func(taskwire.Tx) error) error {
-	return db.writer.do(ctx, fn)
+	w := db.writers[uint64(taskwire.WriteKey(ctx))%uint64(len(db.writers))]
+	return w.do(ctx, fn)
 }

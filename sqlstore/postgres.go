@@ -36,7 +36,12 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		// 64 per backend before every snapshot gets slower.
 		opts.MaxBatch = 32
 	}
-	db.writer = newWriter(db, opts.MaxBatch)
+	if opts.Writers <= 0 {
+		opts.Writers = 4
+	}
+	for range max(1, min(opts.Writers, conns-1)) {
+		db.writers = append(db.writers, newWriter(db, opts.MaxBatch))
+	}
 	return db, nil
 }
 

@@ -377,8 +377,11 @@ func TestPruneManyRows(t *testing.T) {
 // writer stay independent: in one batch, failing units leave nothing and
 // the others all commit.
 func TestGroupCommit(t *testing.T) {
+	testGroupCommit(t, newDB(t, sqlstore.Options{}))
+}
+
+func testGroupCommit(t *testing.T, db *sqlstore.DB) {
 	ctx := context.Background()
-	db := newDB(t, sqlstore.Options{})
 	var alice taskwire.User
 	var p taskwire.Project
 	mustUpdate(t, db, func(tx taskwire.Tx) (err error) {

@@ -45,6 +45,7 @@ type config struct {
 	RedisURL         string
 	RedisPrefix      string
 	DBMaxConns       int
+	DBWriters        int
 	SMTPURL          string
 	MailFrom         string
 	BaseURL          string
@@ -106,6 +107,7 @@ var settings = []setting{
 		c.DBMaxConns = n
 		return nil
 	}},
+	{"DB_WRITERS", "db-writers", "4", "PostgreSQL: units of work committed in parallel batches, one connection each; one project's changes always share one writer (SQLite has one)", intSetting(func(c *config) *int { return &c.DBWriters })},
 	{"JWT_TTL", "jwt-ttl", "168h", "access token lifetime", durationSetting(func(c *config) *time.Duration { return &c.JWTTTL })},
 	{"BCRYPT_COST", "bcrypt-cost", "12", "bcrypt cost for new passwords (4–31)", func(c *config, v string) error {
 		n, err := strconv.Atoi(v)

@@ -109,7 +109,7 @@ func openStore(ctx context.Context, cfg config, logger *slog.Logger) (*sqlstore.
 	if conns == 0 {
 		conns = max(8, 4*runtime.NumCPU())
 	}
-	return sqlstore.Open(ctx, cfg.Database, sqlstore.Options{Synchronous: cfg.SQLiteSync, Logger: logger, MaxConns: conns})
+	return sqlstore.Open(ctx, cfg.Database, sqlstore.Options{Synchronous: cfg.SQLiteSync, Logger: logger, MaxConns: conns, Writers: cfg.DBWriters})
 }
 
 func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
