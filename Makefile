@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/taskwire
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: run build test check vet fmt-check staticcheck vulncheck unit compat deploy-test openapi bench fuzz clean
+.PHONY: run build test check vet fmt-check staticcheck vulncheck unit compat deploy-test openapi bench fuzz-ci reliability soak clean
 
 ## run: start the server on the embedded default (SQLite file ./taskwire.db, port 8080)
 run: build
@@ -60,6 +60,18 @@ deploy-test: build
 ## openapi: regenerate openapi.json from the code
 openapi:
 	$(GO) run ./cmd/taskwire openapi > openapi.json
+
+## fuzz-ci: every fuzz target for FUZZTIME each (default 10s)
+fuzz-ci:
+	GO=$(GO) scripts/fuzz-ci.sh
+
+## reliability: the whole reliability, security and load suite with a summary table (about an hour; see RELIABILITY.md)
+reliability:
+	GO=$(GO) scripts/reliability.sh
+
+## soak: 30 minutes of mixed load with churning sockets, then the leak check (SOAK_DURATION to change)
+soak:
+	GO=$(GO) scripts/soak.sh $${SOAK_DURATION:-30m}
 
 ## bench: Go benchmarks of the hot paths
 bench:
