@@ -1,28 +1,23 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
-	"log"
 	"log/slog"
 	"mime"
 	"mime/multipart"
-	"net"
 	"net/mail"
 	"net/textproto"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/auth"
+	"github.com/taskwire/taskwire/internal/smtptest"
 	"github.com/taskwire/taskwire/sqlstore"
 	"github.com/taskwire/taskwire/storetest"
 )
@@ -30,95 +25,6 @@ import (
 // Header injection: text that users control (usernames, project names,
 // task titles) and addresses reach the message a real SMTP server
 // receives without adding a header, a recipient or a second message.
-
-// injSMTP is an SMTP server (go-smtp) on 127.0.0.1 that records every
-// transaction it accepts.
-type injSMTP struct {
-	addr string
-
-	mu   sync.Mutex // guards msgs
-	msgs []injMsg
-}
-
-// injMsg is one accepted message: its envelope and raw text.
-type injMsg struct {
-	from string
-	rcpt []string
-	raw  []byte
-}
-
-func newInjSMTP(t *testing.T) *injSMTP {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &injSMTP{addr: ln.Addr().String()}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &injSession{s: s}, nil }))
-	srv.Domain = "inj.test"
-	srv.ReadTimeout, srv.WriteTimeout = time.Minute, time.Minute
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-	})
-	return s
-}
-
-func (s *injSMTP) messages() []injMsg {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.msgs)
-}
-
-// waitMessages polls until the server holds n messages (a hang guard, not a
-// timing assertion: the deadline is far beyond River's scheduling).
-func (s *injSMTP) waitMessages(t *testing.T, n int) []injMsg {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		msgs := s.messages()
-		if len(msgs) >= n || time.Now().After(deadline) {
-			return msgs
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-type injSession struct {
-	s    *injSMTP
-	from string
-	rcpt []string
-}
-
-func (se *injSession) Reset()        { se.from, se.rcpt = "", nil }
-func (se *injSession) Logout() error { return nil }
-
-func (se *injSession) Mail(from string, _ *smtp.MailOptions) error {
-	se.from, se.rcpt = from, nil
-	return nil
-}
-
-func (se *injSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	se.rcpt = append(se.rcpt, to)
-	return nil
-}
-
-func (se *injSession) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	se.s.mu.Lock()
-	defer se.s.mu.Unlock()
-	se.s.msgs = append(se.s.msgs, injMsg{from: se.from, rcpt: slices.Clone(se.rcpt), raw: raw})
-	return nil
-}
 
 // allowedHeaders are the only header fields a Taskwire email may carry.
 var allowedHeaders = map[string]bool{
@@ -130,20 +36,20 @@ var allowedHeaders = map[string]bool{
 // checkMessage asserts that m went to exactly rcpt, with one To naming
 // rcpt and no header beyond the allowed ones (each once), and returns the
 // decoded subject, To display name and text part.
-func checkMessage(t *testing.T, m injMsg, rcpt string) (subject, toName, text string) {
+func checkMessage(t *testing.T, m smtptest.Message, rcpt string) (subject, toName, text string) {
 	t.Helper()
-	if len(m.rcpt) != 1 || m.rcpt[0] != rcpt {
-		t.Errorf("envelope recipients %q, want only %q", m.rcpt, rcpt)
+	if len(m.Rcpt) != 1 || m.Rcpt[0] != rcpt {
+		t.Errorf("envelope recipients %q, want only %q", m.Rcpt, rcpt)
 	}
-	if m.from != "noreply@taskwire.test" {
-		t.Errorf("envelope sender %q", m.from)
+	if m.From != "noreply@taskwire.test" {
+		t.Errorf("envelope sender %q", m.From)
 	}
-	head, _, found := bytes.Cut(m.raw, []byte("\r\n\r\n"))
+	head, _, found := strings.Cut(m.Raw, "\r\n\r\n")
 	if !found {
-		t.Fatalf("no header block:\n%s", m.raw)
+		t.Fatalf("no header block:\n%s", m.Raw)
 	}
 	// Every header line ends in CRLF; no bare CR or LF may split one.
-	for i, line := range strings.Split(string(head), "\r\n") {
+	for i, line := range strings.Split(head, "\r\n") {
 		if strings.ContainsAny(line, "\r\n") {
 			t.Errorf("header line %d holds a bare CR or LF: %q", i, line)
 		}
@@ -159,9 +65,9 @@ func checkMessage(t *testing.T, m injMsg, rcpt string) (subject, toName, text st
 			t.Errorf("unexpected header %q (line %q)", name, line)
 		}
 	}
-	msg, err := mail.ReadMessage(bytes.NewReader(m.raw))
+	msg, err := mail.ReadMessage(strings.NewReader(m.Raw))
 	if err != nil {
-		t.Fatalf("message does not parse: %v\n%s", err, m.raw)
+		t.Fatalf("message does not parse: %v\n%s", err, m.Raw)
 	}
 	for name, values := range msg.Header {
 		if len(values) != 1 {
@@ -182,7 +88,7 @@ func checkMessage(t *testing.T, m injMsg, rcpt string) (subject, toName, text st
 	}
 	text, err = textPart(textproto.MIMEHeader(msg.Header), msg.Body)
 	if err != nil {
-		t.Errorf("body: %v\n%s", err, m.raw)
+		t.Errorf("body: %v\n%s", err, m.Raw)
 	}
 	return subject, toName, text
 }
@@ -242,8 +148,8 @@ const injFrom = "Taskwire <noreply@taskwire.test>"
 // TestHeaderInjectionSMTP renders each kind of email with hostile text in
 // every user-controlled field and sends it through the real SMTP mailer.
 func TestHeaderInjectionSMTP(t *testing.T) {
-	srv := newInjSMTP(t)
-	mailer, err := NewSMTP("smtp://"+srv.addr+"?starttls=none", injFrom)
+	srv := smtptest.New(t)
+	mailer, err := NewSMTP("smtp://"+srv.Addr()+"?starttls=none", injFrom)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,13 +182,13 @@ func TestHeaderInjectionSMTP(t *testing.T) {
 					if err := mailer.Send(ctx, m); err != nil {
 						// Refusing to send is safe; it must not be a partial send.
 						t.Logf("Send refused: %v", err)
-						if n := len(srv.messages()); n != sent {
+						if n := len(srv.Messages()); n != sent {
 							t.Fatalf("a refused Send delivered %d messages", n-sent)
 						}
 						return
 					}
 					sent++
-					msgs := srv.messages()
+					msgs := srv.Messages()
 					if len(msgs) != sent {
 						t.Fatalf("%d messages after %d sends: the text smuggled a message", len(msgs), sent)
 					}
@@ -338,8 +244,8 @@ func oneLineOrSame(s, got string) string {
 // TestHeaderInjectionAddresses: an address with a line break or a second
 // address never reaches the envelope or the To header.
 func TestHeaderInjectionAddresses(t *testing.T) {
-	srv := newInjSMTP(t)
-	mailer, err := NewSMTP("smtp://"+srv.addr+"?starttls=none", injFrom)
+	srv := smtptest.New(t)
+	mailer, err := NewSMTP("smtp://"+srv.Addr()+"?starttls=none", injFrom)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -359,10 +265,10 @@ func TestHeaderInjectionAddresses(t *testing.T) {
 			if taskwire.ValidateEmail(to) == nil {
 				t.Fatalf("the domain accepts %q as an email", to)
 			}
-			before := len(srv.messages())
+			before := len(srv.Messages())
 			m := Message{To: to, ToName: "bob", Subject: "s", Text: "t", HTML: "<p>t</p>", MessageID: "a@taskwire"}
 			err := mailer.Send(ctx, m)
-			msgs := srv.messages()
+			msgs := srv.Messages()
 			if err == nil {
 				// go-mail may send to the whole string as one (quoted,
 				// undeliverable) mailbox: that is safe as long as it is one
@@ -371,11 +277,11 @@ func TestHeaderInjectionAddresses(t *testing.T) {
 					t.Fatalf("one Send delivered %d messages", len(msgs)-before)
 				}
 				msg := msgs[before]
-				if len(msg.rcpt) != 1 || msg.rcpt[0] == "evil@example.com" {
-					t.Fatalf("envelope recipients %q", msg.rcpt)
+				if len(msg.Rcpt) != 1 || msg.Rcpt[0] == "evil@example.com" {
+					t.Fatalf("envelope recipients %q", msg.Rcpt)
 				}
-				t.Logf("sent to the single mailbox %q", msg.rcpt[0])
-				checkMessage(t, msg, msg.rcpt[0])
+				t.Logf("sent to the single mailbox %q", msg.Rcpt[0])
+				checkMessage(t, msg, msg.Rcpt[0])
 				return
 			}
 			if len(msgs) != before {
@@ -425,8 +331,8 @@ func TestHeaderInjectionEndToEnd(t *testing.T) {
 	if err := Migrate(ctx, pool, postgres); err != nil {
 		t.Fatal(err)
 	}
-	srv := newInjSMTP(t)
-	mailer, err := NewSMTP("smtp://"+srv.addr+"?starttls=none", injFrom)
+	srv := smtptest.New(t)
+	mailer, err := NewSMTP("smtp://"+srv.Addr()+"?starttls=none", injFrom)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -512,13 +418,14 @@ func TestHeaderInjectionEndToEnd(t *testing.T) {
 		}
 	}
 	want := 2 * len(victims) // one "added" and one "assigned" each
-	msgs := srv.waitMessages(t, want)
+	// A hang guard, not a timing assertion: far beyond River's scheduling.
+	msgs := srv.Wait(t, want, 60*time.Second)
 	if len(msgs) != want {
 		t.Fatalf("%d messages, want %d", len(msgs), want)
 	}
-	byRcpt := map[string][]injMsg{}
+	byRcpt := map[string][]smtptest.Message{}
 	for _, m := range msgs {
-		for _, r := range m.rcpt {
+		for _, r := range m.Rcpt {
 			byRcpt[r] = append(byRcpt[r], m)
 		}
 	}

@@ -1,26 +1,16 @@
 package notify
 
 import (
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/md5"
-	"encoding/hex"
-	"errors"
-	"io"
-	"log"
 	"mime"
-	"net"
 	"net/mail"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 	"github.com/riverqueue/river/rivertype"
 	"github.com/taskwire/taskwire"
+	"github.com/taskwire/taskwire/internal/smtptest"
 	gomail "github.com/wneessen/go-mail"
 )
 
@@ -83,8 +73,9 @@ func TestNewSMTP(t *testing.T) {
 // kind of AUTH go-mail will use without TLS): the credentials come from the
 // URL, unescaped, and the message carries the rendered parts.
 func TestSMTPSend(t *testing.T) {
-	srv := newAuthServer(t, "us@er", "p:ss w0rd")
-	s, err := NewSMTP("smtp://us%40er:p%3Ass%20w0rd@"+srv.addr+"?starttls=none", "Taskwire <noreply@example.com>")
+	srv := smtptest.New(t)
+	srv.RequireAuth("us@er", "p:ss w0rd")
+	s, err := NewSMTP("smtp://us%40er:p%3Ass%20w0rd@"+srv.Addr()+"?starttls=none", "Taskwire <noreply@example.com>")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,17 +86,21 @@ func TestSMTPSend(t *testing.T) {
 	if err := s.Send(ctx, m); err != nil {
 		t.Fatalf("Send: %v", err)
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if srv.authUser != "us@er" {
-		t.Errorf("authenticated as %q, want us@er (the password must match too)", srv.authUser)
+	// One transaction, delivered: no recipient went into another one.
+	msgs := srv.Messages()
+	if len(msgs) != 1 || srv.Transactions() != 1 {
+		t.Fatalf("%d messages delivered in %d transactions, want 1", len(msgs), srv.Transactions())
 	}
-	if len(srv.rcpt) != 1 || srv.rcpt[0] != "bob@example.com" {
-		t.Errorf("recipients %v", srv.rcpt)
+	sent := msgs[0]
+	if sent.AuthUser != "us@er" {
+		t.Errorf("authenticated as %q, want us@er (the password must match too)", sent.AuthUser)
 	}
-	msg, err := mail.ReadMessage(bytes.NewReader(srv.data))
+	if len(sent.Rcpt) != 1 || sent.Rcpt[0] != "bob@example.com" {
+		t.Errorf("recipients %v", sent.Rcpt)
+	}
+	msg, err := mail.ReadMessage(strings.NewReader(sent.Raw))
 	if err != nil {
-		t.Fatalf("%v\n%s", err, srv.data)
+		t.Fatalf("%v\n%s", err, sent.Raw)
 	}
 	subject, _ := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
 	if subject != "Hello  Bcc: evil@example.com" || msg.Header.Get("Bcc") != "" {
@@ -120,108 +115,12 @@ func TestSMTPSend(t *testing.T) {
 	if got := msg.Header.Get("From"); !strings.Contains(got, "<noreply@example.com>") {
 		t.Errorf("From %q", got)
 	}
-	body := string(srv.data)
+	body := sent.Raw
 	for _, want := range []string{"multipart/alternative", "text/plain", "plain body", "text/html", "<p>html body</p>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the message lacks %q:\n%s", want, body)
 		}
 	}
-}
-
-// authServer is an SMTP server (go-smtp) that requires AUTH CRAM-MD5 and
-// records one message.
-type authServer struct {
-	addr       string
-	user, pass string
-
-	mu       sync.Mutex // guards the fields below
-	authUser string
-	rcpt     []string
-	data     []byte
-}
-
-func newAuthServer(t *testing.T, user, pass string) *authServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &authServer{addr: ln.Addr().String(), user: user, pass: pass}
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &authSession{s: s}, nil }))
-	srv.Domain = "test"
-	srv.AllowInsecureAuth = true // the test talks plain text to 127.0.0.1
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-	})
-	return s
-}
-
-type authSession struct {
-	s      *authServer
-	authed bool
-}
-
-func (a *authSession) AuthMechanisms() []string { return []string{"CRAM-MD5"} }
-
-func (a *authSession) Auth(mech string) (sasl.Server, error) {
-	return &cramMD5{s: a.s, challenge: "<1896.697170952@test>", ok: func() { a.authed = true }}, nil
-}
-
-func (a *authSession) Reset()        {}
-func (a *authSession) Logout() error { return nil }
-
-func (a *authSession) Mail(string, *smtp.MailOptions) error {
-	if !a.authed {
-		return smtp.ErrAuthRequired
-	}
-	return nil
-}
-
-func (a *authSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	a.s.mu.Lock()
-	defer a.s.mu.Unlock()
-	a.s.rcpt = append(a.s.rcpt, to)
-	return nil
-}
-
-func (a *authSession) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
-	a.s.mu.Lock()
-	defer a.s.mu.Unlock()
-	a.s.data = data
-	return err
-}
-
-// cramMD5 is the server side of CRAM-MD5 (RFC 2195).
-type cramMD5 struct {
-	s         *authServer
-	challenge string
-	ok        func()
-}
-
-func (c *cramMD5) Next(resp []byte) ([]byte, bool, error) {
-	if resp == nil {
-		return []byte(c.challenge), false, nil
-	}
-	user, digest, _ := strings.Cut(string(resp), " ")
-	mac := hmac.New(md5.New, []byte(c.s.pass))
-	mac.Write([]byte(c.challenge))
-	if user != c.s.user || digest != hex.EncodeToString(mac.Sum(nil)) {
-		return nil, false, errors.New("bad credentials")
-	}
-	c.s.mu.Lock()
-	c.s.authUser = user
-	c.s.mu.Unlock()
-	c.ok()
-	return nil, true, nil
 }
 
 func TestRender(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/taskwire/taskwire/internal/smtptest"
 	"github.com/taskwire/taskwire/storetest"
 )
 
@@ -326,8 +327,8 @@ func TestRedisRestartMidBurst(t *testing.T) {
 func TestEmailOnceWithTwoWorkers(t *testing.T) {
 	redis := redisURL(t)
 	env := multiEnv(t, redis)
-	smtp := newFakeSMTP(t)
-	env["SMTP_URL"] = "smtp://" + smtp.Addr + "?starttls=none"
+	smtp := smtptest.New(t)
+	env["SMTP_URL"] = "smtp://" + smtp.Addr() + "?starttls=none"
 	env["EMAIL_DEBOUNCE"] = "0"
 	bin := buildBinary(t)
 	a, b := startProc(t, bin, env), startProc(t, bin, env)
@@ -342,9 +343,9 @@ func TestEmailOnceWithTwoWorkers(t *testing.T) {
 		c := []client{ca, cb}[i%2]
 		c.call("POST", "/api/v1/projects/"+pid+"/tasks", owner, map[string]any{"title": fmt.Sprint("mail ", i), "assignee_id": bobID}, 201)
 	}
-	waitFor(t, "20 emails", 60*time.Second, func() bool { return len(smtp.messages()) >= n })
+	waitFor(t, "20 emails", 60*time.Second, func() bool { return len(smtp.Messages()) >= n })
 	time.Sleep(2 * time.Second) // a duplicate would arrive by now
-	msgs := smtp.messages()
+	msgs := smtp.Messages()
 	subjects := map[string]int{}
 	for _, m := range msgs {
 		subjects[m.Subject]++

@@ -4,30 +4,22 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"log"
-	"mime"
-	"mime/multipart"
-	"net"
 	"net/http"
 	"net/mail"
-	"net/textproto"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
-	gosmtp "github.com/emersion/go-smtp"
+	"github.com/taskwire/taskwire/internal/smtptest"
 )
 
 // These tests run the real program against an in-process SMTP server.
@@ -37,211 +29,24 @@ import (
 
 const baseURL = "http://app.example"
 
-// fakeSMTP is an SMTP server (go-smtp) on 127.0.0.1:0 that records every
-// message it accepts. It can refuse transactions, temporarily (451) or
-// permanently (554), at RCPT TO as a greylisting or blocking server would.
-type fakeSMTP struct {
-	Addr string
-
-	mu        sync.Mutex // guards the fields below
-	msgs      []mailMsg
-	attempts  int  // transactions begun (MAIL FROM)
-	tempFails int  // the next tempFails transactions are refused with 451
-	permFail  bool // every transaction is refused with 554
-}
-
-// mailMsg is one accepted message: its envelope, headers and body parts.
-type mailMsg struct {
-	From     string   // envelope sender
-	Rcpt     []string // envelope recipients
-	Header   mail.Header
-	Subject  string // decoded
-	Text     string // the text/plain part, with \n line ends
-	HTML     string // the text/html part, with \n line ends
-	Raw      string // as received, with \r\n line ends
-	ParseErr error
-}
-
-func newFakeSMTP(t *testing.T) *fakeSMTP {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &fakeSMTP{Addr: ln.Addr().String()}
-	srv := gosmtp.NewServer(gosmtp.BackendFunc(func(*gosmtp.Conn) (gosmtp.Session, error) {
-		return &smtpSession{server: s}, nil
-	}))
-	srv.Domain = "fake.test"
-	srv.AllowInsecureAuth = true
-	srv.ReadTimeout, srv.WriteTimeout = time.Minute, time.Minute
-	srv.ErrorLog = log.New(io.Discard, "", 0)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		srv.Close()
-		<-done
-	})
-	return s
-}
-
-// failTemporarily makes the next n transactions fail with 451.
-func (s *fakeSMTP) failTemporarily(n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tempFails = n
-}
-
-// failPermanently makes every transaction fail with 554.
-func (s *fakeSMTP) failPermanently() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.permFail = true
-}
-
-// begin counts a transaction and returns the error its RCPT commands get
-// when it is refused, or nil.
-func (s *fakeSMTP) begin() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.attempts++
-	switch {
-	case s.permFail:
-		return &gosmtp.SMTPError{Code: 554, EnhancedCode: gosmtp.EnhancedCode{5, 7, 1}, Message: "Rejected by the test server"}
-	case s.tempFails > 0:
-		s.tempFails--
-		return &gosmtp.SMTPError{Code: 451, EnhancedCode: gosmtp.EnhancedCode{4, 3, 0}, Message: "Temporary failure, try again later"}
-	}
-	return nil
-}
-
-// messages returns a copy of the accepted messages.
-func (s *fakeSMTP) messages() []mailMsg {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]mailMsg(nil), s.msgs...)
-}
-
-// transactions returns how many transactions were begun.
-func (s *fakeSMTP) transactions() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.attempts
-}
-
-// smtpSession is one connection's transaction.
-type smtpSession struct {
-	server *fakeSMTP
-	from   string
-	rcpt   []string
-	refuse error // for every RCPT of this transaction
-}
-
-func (se *smtpSession) Reset() { se.from, se.rcpt, se.refuse = "", nil, nil }
-
-func (se *smtpSession) Logout() error { return nil }
-
-func (se *smtpSession) Mail(from string, _ *gosmtp.MailOptions) error {
-	se.from, se.rcpt, se.refuse = from, nil, se.server.begin()
-	return nil
-}
-
-func (se *smtpSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
-	if se.refuse != nil {
-		return se.refuse
-	}
-	se.rcpt = append(se.rcpt, to)
-	return nil
-}
-
-func (se *smtpSession) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	m := parseMail(raw)
-	m.From, m.Rcpt = se.from, append([]string(nil), se.rcpt...)
-	se.server.mu.Lock()
-	se.server.msgs = append(se.server.msgs, m)
-	se.server.mu.Unlock()
-	return nil
-}
-
-// parseMail decodes a message's headers and its text and HTML parts.
-func parseMail(raw []byte) mailMsg {
-	m := mailMsg{Raw: string(raw)}
-	msg, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		m.ParseErr = err
-		return m
-	}
-	m.Header = msg.Header
-	if m.Subject, err = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil {
-		m.ParseErr = err
-		return m
-	}
-	m.ParseErr = m.readPart(textproto.MIMEHeader(msg.Header), msg.Body)
-	return m
-}
-
-func (m *mailMsg) readPart(h textproto.MIMEHeader, body io.Reader) error {
-	mediaType, params, err := mime.ParseMediaType(h.Get("Content-Type"))
-	if err != nil {
-		return err
-	}
-	if strings.HasPrefix(mediaType, "multipart/") {
-		mr := multipart.NewReader(body, params["boundary"])
-		for {
-			p, err := mr.NextPart() // decodes quoted-printable itself
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			if err := m.readPart(p.Header, p); err != nil {
-				return err
-			}
-		}
-	}
-	if strings.EqualFold(h.Get("Content-Transfer-Encoding"), "base64") {
-		body = base64.NewDecoder(base64.StdEncoding, body)
-	}
-	b, err := io.ReadAll(body)
-	if err != nil {
-		return err
-	}
-	text := strings.ReplaceAll(string(b), "\r\n", "\n")
-	switch mediaType {
-	case "text/plain":
-		m.Text = text
-	case "text/html":
-		m.HTML = text
-	}
-	return nil
-}
-
 // isAssignment tells an assignment email from a "you were added" one.
-func (m mailMsg) isAssignment() bool { return strings.Contains(m.Subject, " assigned you ") }
+func isAssignment(m smtptest.Message) bool { return strings.Contains(m.Subject, " assigned you ") }
 
-// mailWorld is the program running with email through a fakeSMTP.
+// mailWorld is the program running with email through an smtptest.Server.
 type mailWorld struct {
 	t    *testing.T
-	smtp *fakeSMTP
+	smtp *smtptest.Server
 	env  map[string]string
 	inst *instance
 	c    client
 }
 
-// newMailWorld starts the program with email to a new fakeSMTP; extra
+// newMailWorld starts the program with email to a new smtptest.Server; extra
 // overrides the environment.
 func newMailWorld(t *testing.T, extra map[string]string) *mailWorld {
 	t.Helper()
-	w := &mailWorld{t: t, smtp: newFakeSMTP(t), env: mailEnv(t)}
-	w.env["SMTP_URL"] = "smtp://" + w.smtp.Addr + "?starttls=none"
+	w := &mailWorld{t: t, smtp: smtptest.New(t), env: mailEnv(t)}
+	w.env["SMTP_URL"] = "smtp://" + w.smtp.Addr() + "?starttls=none"
 	for k, v := range extra {
 		w.env[k] = v
 	}
@@ -359,18 +164,18 @@ func (w *mailWorld) waitSettled(want float64, timeout time.Duration) map[string]
 		}
 		if time.Now().After(deadline) {
 			w.t.Fatalf("jobs did not settle at %v finished within %v: %v\nSMTP got %d messages in %d transactions\nlogs:\n%s",
-				want, timeout, st, len(w.smtp.messages()), w.smtp.transactions(), w.inst.stderr)
+				want, timeout, st, len(w.smtp.Messages()), w.smtp.Transactions(), w.inst.stderr)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 }
 
 // waitMail waits until ok holds for the messages the SMTP server accepted.
-func (w *mailWorld) waitMail(what string, timeout time.Duration, ok func([]mailMsg) bool) []mailMsg {
+func (w *mailWorld) waitMail(what string, timeout time.Duration, ok func([]smtptest.Message) bool) []smtptest.Message {
 	w.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		msgs := w.smtp.messages()
+		msgs := w.smtp.Messages()
 		if ok(msgs) {
 			return msgs
 		}
@@ -383,10 +188,10 @@ func (w *mailWorld) waitMail(what string, timeout time.Duration, ok func([]mailM
 
 // to returns the messages whose envelope goes to addr; assignments only
 // when assignments is true, the others otherwise.
-func to(msgs []mailMsg, addr string, assignments bool) []mailMsg {
-	var out []mailMsg
+func to(msgs []smtptest.Message, addr string, assignments bool) []smtptest.Message {
+	var out []smtptest.Message
 	for _, m := range msgs {
-		if slicesContain(m.Rcpt, addr) && m.isAssignment() == assignments {
+		if slicesContain(m.Rcpt, addr) && isAssignment(m) == assignments {
 			out = append(out, m)
 		}
 	}
@@ -402,7 +207,7 @@ func slicesContain(ss []string, s string) bool {
 	return false
 }
 
-func describe(msgs []mailMsg) string {
+func describe(msgs []smtptest.Message) string {
 	var b strings.Builder
 	for _, m := range msgs {
 		fmt.Fprintf(&b, "\n  to %v: %q", m.Rcpt, m.Subject)
@@ -411,7 +216,7 @@ func describe(msgs []mailMsg) string {
 }
 
 // checkAssignmentMail checks one assignment email in full.
-func checkAssignmentMail(t *testing.T, m mailMsg, toAddr, toName, actor, title, project, pid, tid string) {
+func checkAssignmentMail(t *testing.T, m smtptest.Message, toAddr, toName, actor, title, project, pid, tid string) {
 	t.Helper()
 	if m.ParseErr != nil {
 		t.Fatalf("message does not parse: %v\n%s", m.ParseErr, m.Raw)
@@ -469,12 +274,12 @@ func TestEmailOnePerAssignment(t *testing.T) {
 	}
 
 	m := w.waitSettled(4, 20*time.Second) // member_added + three assignments
-	msgs := w.smtp.messages()
+	msgs := w.smtp.Messages()
 	got := to(msgs, "bob@example.com", true)
 	if len(got) != 3 || len(msgs) != 4 {
 		t.Fatalf("got %d assignment emails to bob, %d in all, want 3 and 4:%s", len(got), len(msgs), describe(msgs))
 	}
-	byTask := map[string]mailMsg{}
+	byTask := map[string]smtptest.Message{}
 	for _, g := range got {
 		for _, tid := range []string{t1, t2, t3} {
 			if strings.Contains(g.Text, "/tasks/"+tid+"\n") {
@@ -538,11 +343,11 @@ func TestEmailNotForSelfAssignment(t *testing.T) {
 	t4 := w.task(ownerTok, pid, map[string]any{"title": "Control"})
 	w.assign(ownerTok, t4, bobID)
 
-	w.waitMail("the control email", 20*time.Second, func(ms []mailMsg) bool { return len(to(ms, "bob@example.com", true)) > 0 })
+	w.waitMail("the control email", 20*time.Second, func(ms []smtptest.Message) bool { return len(to(ms, "bob@example.com", true)) > 0 })
 	// Wait out the debounce and a scheduler period after the changes too.
 	time.Sleep(time.Until(changed.Add(6 * time.Second)))
 	m := w.waitSettled(2, 10*time.Second) // member_added for bob + the control
-	msgs := w.smtp.messages()
+	msgs := w.smtp.Messages()
 	if got := to(msgs, "bob@example.com", true); len(got) != 1 || !strings.Contains(got[0].Subject, "Control") {
 		t.Errorf("bob's assignment emails:%s\nwant only the control", describe(got))
 	}
@@ -602,7 +407,7 @@ func TestEmailDebouncedReassignment(t *testing.T) {
 	}
 
 	m := w.waitSettled(12, 25*time.Second) // 5 member_added + 7 assignments
-	msgs := w.smtp.messages()
+	msgs := w.smtp.Messages()
 	if got := to(msgs, "eve@example.com", true); len(got) != 0 {
 		t.Errorf("eve got an email for a deleted task:%s", describe(got))
 	}
@@ -666,7 +471,7 @@ func TestEmailOptOut(t *testing.T) {
 	w.task(ownerTok, pid, map[string]any{"title": "For carl", "assignee_id": carlID}) // the control
 
 	m := w.waitSettled(6, 20*time.Second) // 3 member_added + 3 assignments
-	msgs := w.smtp.messages()
+	msgs := w.smtp.Messages()
 	for _, who := range []string{"bob", "dan"} {
 		if got := to(msgs, who+"@example.com", true); len(got) != 0 {
 			t.Errorf("%s opted out but got:%s", who, describe(got))
@@ -696,16 +501,16 @@ func TestEmailRetriedAfterTemporaryFailure(t *testing.T) {
 	bobID, bobTok := w.user("bob")
 	w.emailSettings(bobTok, map[string]bool{"member_added": false}) // only the assignment reaches SMTP
 	pid := w.project(ownerTok, "Apollo", bobID)
-	w.smtp.failTemporarily(2)
+	w.smtp.FailTemporarily(2)
 	tid := w.task(ownerTok, pid, map[string]any{"title": "Retry me", "assignee_id": bobID})
 
 	m := w.waitSettled(2, 25*time.Second)
-	msgs := w.smtp.messages()
+	msgs := w.smtp.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages delivered, want 1:%s", len(msgs), describe(msgs))
 	}
 	checkAssignmentMail(t, msgs[0], "bob@example.com", "bob", "olga", "Retry me", "Apollo", pid, tid)
-	if n := w.smtp.transactions(); n != 3 {
+	if n := w.smtp.Transactions(); n != 3 {
 		t.Errorf("%d SMTP transactions, want 3 (two refused, one accepted)", n)
 	}
 	for name, want := range map[string]float64{
@@ -731,7 +536,7 @@ func TestEmailSurvivesGracefulRestart(t *testing.T) {
 	tid := w.task(ownerTok, pid, map[string]any{"title": "Durable"})
 	w.assign(ownerTok, tid, bobID)
 	w.inst.shutdown(t)
-	if msgs := w.smtp.messages(); len(msgs) != 0 {
+	if msgs := w.smtp.Messages(); len(msgs) != 0 {
 		t.Fatalf("sent before the debounce:%s", describe(msgs))
 	}
 	if out := jobsOutput(t, w.env); !strings.Contains(out, "pending: 2\n") {
@@ -740,7 +545,7 @@ func TestEmailSurvivesGracefulRestart(t *testing.T) {
 
 	w.restart()
 	w.waitSettled(2, 25*time.Second)
-	msgs := w.smtp.messages()
+	msgs := w.smtp.Messages()
 	got := to(msgs, "bob@example.com", true)
 	if len(got) != 1 || len(msgs) != 2 {
 		t.Fatalf("after the restart: %d assignment emails, %d in all, want 1 and 2:%s", len(got), len(msgs), describe(msgs))
@@ -764,8 +569,8 @@ func TestEmailSurvivesCrash(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 
-	w := &mailWorld{t: t, smtp: newFakeSMTP(t), env: mailEnv(t)}
-	w.env["SMTP_URL"] = "smtp://" + w.smtp.Addr + "?starttls=none"
+	w := &mailWorld{t: t, smtp: smtptest.New(t), env: mailEnv(t)}
+	w.env["SMTP_URL"] = "smtp://" + w.smtp.Addr() + "?starttls=none"
 	w.env["EMAIL_DEBOUNCE"] = "3s"
 	cmd := exec.Command(bin, "serve")
 	for k, v := range w.env {
@@ -808,14 +613,14 @@ func TestEmailSurvivesCrash(t *testing.T) {
 	if waitErr == nil || !strings.Contains(waitErr.Error(), "killed") {
 		t.Fatalf("the program exited with %v, want killed", waitErr)
 	}
-	if msgs := w.smtp.messages(); len(msgs) != 0 {
+	if msgs := w.smtp.Messages(); len(msgs) != 0 {
 		t.Fatalf("sent before the crash:%s", describe(msgs))
 	}
 
 	w.restart()
-	w.waitMail("the assignment email after the crash", 45*time.Second, func(ms []mailMsg) bool { return len(ms) > 0 })
+	w.waitMail("the assignment email after the crash", 45*time.Second, func(ms []smtptest.Message) bool { return len(ms) > 0 })
 	w.waitSettled(2, 20*time.Second)
-	msgs := w.smtp.messages()
+	msgs := w.smtp.Messages()
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages after the restart, want 1:%s", len(msgs), describe(msgs))
 	}
@@ -842,17 +647,17 @@ func TestEmailFailedJobsAreKept(t *testing.T) {
 	bobID, bobTok := w.user("bob")
 	w.emailSettings(bobTok, map[string]bool{"member_added": false})
 	pid := w.project(ownerTok, "Apollo", bobID)
-	w.smtp.failPermanently()
+	w.smtp.FailPermanently()
 	tid := w.task(ownerTok, pid, map[string]any{"title": "Undeliverable", "assignee_id": bobID})
 
 	m := w.waitSettled(2, 25*time.Second)
 	if got := jobStates(m); got["discarded"] != 1 || got["completed"] != 1 {
 		t.Errorf("taskwire_jobs %v, want discarded 1 (the assignment) and completed 1 (member_added, skipped)", got)
 	}
-	if n := w.smtp.transactions(); n != 2 {
+	if n := w.smtp.Transactions(); n != 2 {
 		t.Errorf("%d SMTP transactions, want 2 (EMAIL_MAX_ATTEMPTS)", n)
 	}
-	if msgs := w.smtp.messages(); len(msgs) != 0 {
+	if msgs := w.smtp.Messages(); len(msgs) != 0 {
 		t.Errorf("delivered:%s", describe(msgs))
 	}
 	for name, want := range map[string]float64{
@@ -906,9 +711,9 @@ func TestEmailHeaderInjection(t *testing.T) {
 	w.task(ownerTok, pid, map[string]any{"title": smuggle, "assignee_id": bobID})
 
 	w.waitSettled(3, 20*time.Second)
-	msgs := w.smtp.messages()
-	if len(msgs) != 3 || w.smtp.transactions() != 3 {
-		t.Fatalf("%d messages in %d transactions, want 3 (added, two assigned):%s", len(msgs), w.smtp.transactions(), describe(msgs))
+	msgs := w.smtp.Messages()
+	if len(msgs) != 3 || w.smtp.Transactions() != 3 {
+		t.Fatalf("%d messages in %d transactions, want 3 (added, two assigned):%s", len(msgs), w.smtp.Transactions(), describe(msgs))
 	}
 	for _, m := range msgs {
 		if m.ParseErr != nil {
