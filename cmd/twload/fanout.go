@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gobwas/ws"
@@ -37,6 +39,7 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 	duration := fs.Duration("duration", 20*time.Second, "how long to send mutations")
 	pid := fs.Int("pid", 0, "server process id, to read its RSS from /proc")
 	dialers := fs.Int("dialers", 64, "sockets opened concurrently")
+	stalled := fs.Int("stalled", 0, "extra sockets that never read (4 KiB receive buffer), to see they do not slow the others")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -100,6 +103,20 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		return fmt.Errorf("dial: %w (raise ulimit -n for both processes)", err)
 	}
 	fmt.Fprintf(out, "opened %d sockets over %d users in %v\n", *sockets, len(tokens), time.Since(start).Round(time.Millisecond))
+	stalledConns, err := dialStalled(dialCtx, *stalled, func(i int) string {
+		return fmt.Sprintf("%s/ws/projects/%d?token=%s", wsBase, project.ID, tokens[i%len(tokens)])
+	})
+	defer func() {
+		for _, nc := range stalledConns {
+			nc.Close()
+		}
+	}()
+	if err != nil {
+		return fmt.Errorf("dial a stalled socket: %w", err)
+	}
+	if *stalled > 0 {
+		fmt.Fprintf(out, "opened %d more sockets that never read\n", *stalled)
+	}
 	time.Sleep(2 * time.Second) // let the server settle before reading RSS
 	rssIdle := rss(*pid)
 	if *pid != 0 {
@@ -214,8 +231,35 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprintf(out, "  latency send->receipt p50 %v  p90 %v  p99 %v  max %v\n", pct(.5), pct(.9), pct(.99), pct(1))
 	}
 	fmt.Fprintf(out, "  lost %d, duplicated %d, out of order %d, sockets closed by the server %d\n", lost, dup, ooo, closed)
+	if *stalled > 0 {
+		fmt.Fprintf(out, "  (latency, lost and closed count the %d reading sockets; %d stalled sockets never read)\n", *sockets, *stalled)
+	}
 	fmt.Fprintf(out, "  load tool: GOMAXPROCS %d\n", runtime.GOMAXPROCS(0))
 	return nil
+}
+
+// dialStalled opens n sockets with a 4 KiB receive buffer that nobody
+// reads: the server's writes to them soon block.
+func dialStalled(ctx context.Context, n int, url func(i int) string) ([]net.Conn, error) {
+	d := ws.Dialer{NetDial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nd := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			err := rc.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096)
+			})
+			return errors.Join(err, serr)
+		}}
+		return nd.DialContext(ctx, network, addr)
+	}}
+	conns := make([]net.Conn, 0, n)
+	for i := range n {
+		nc, _, _, err := d.Dial(ctx, url(i))
+		if err != nil {
+			return conns, err
+		}
+		conns = append(conns, nc)
+	}
+	return conns, nil
 }
 
 // json1 decodes any JSON value; only the length of a list is used.
