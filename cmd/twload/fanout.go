@@ -232,7 +232,8 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 	}
 	fmt.Fprintf(out, "  lost %d, duplicated %d, out of order %d, sockets closed by the server %d\n", lost, dup, ooo, closed)
 	if *stalled > 0 {
-		fmt.Fprintf(out, "  (latency, lost and closed count the %d reading sockets; %d stalled sockets never read)\n", *sockets, *stalled)
+		fmt.Fprintf(out, "  (latency, lost and closed count the %d reading sockets)\n", *sockets)
+		fmt.Fprintf(out, "  stalled sockets: %s\n", drainStalled(stalledConns))
 	}
 	fmt.Fprintf(out, "  load tool: GOMAXPROCS %d\n", runtime.GOMAXPROCS(0))
 	return nil
@@ -260,6 +261,42 @@ func dialStalled(ctx context.Context, n int, url func(i int) string) ([]net.Conn
 		conns = append(conns, nc)
 	}
 	return conns, nil
+}
+
+// drainStalled reads what each stalled socket was sent and tells how the
+// server left it: closed with a close code, hung up, or still open.
+func drainStalled(conns []net.Conn) string {
+	codes := map[string]int{}
+	frames := 0
+	for _, nc := range conns {
+		_ = nc.SetReadDeadline(time.Now().Add(2 * time.Second))
+		in := bufio.NewReader(nc)
+		outcome := "still open"
+		for {
+			msg, op, err := readFrame(in, nil)
+			if err != nil {
+				if !errors.Is(err, os.ErrDeadlineExceeded) {
+					outcome = "hung up without a close frame"
+				}
+				break
+			}
+			if op == ws.OpClose {
+				outcome = "closed with code 1005"
+				if len(msg) >= 2 {
+					outcome = fmt.Sprintf("closed with code %d", int(msg[0])<<8|int(msg[1]))
+				}
+				break
+			}
+			frames++
+		}
+		codes[outcome]++
+	}
+	var parts []string
+	for outcome, n := range codes {
+		parts = append(parts, fmt.Sprintf("%d %s", n, outcome))
+	}
+	slices.Sort(parts)
+	return fmt.Sprintf("%s; %d frames had reached them", strings.Join(parts, ", "), frames)
 }
 
 // json1 decodes any JSON value; only the length of a list is used.
