@@ -665,6 +665,26 @@ func (p *privatePG) stop() {
 	p.run("pg_ctl", "-D", p.data(), "-m", "fast", "-w", "-t", "60", "stop")
 }
 
+// underLoad starts two instances with env, creates a project, has six
+// sockets on each instance follow it and starts the write load through
+// both; it returns once the load has run for two seconds.
+func underLoad(ctx context.Context, t *testing.T, env map[string]string, name string) (a, b *proc, bases []string, pid, tok string, fs []*follower, rs *replies, stopLoad func()) {
+	t.Helper()
+	bin := buildBinary(t)
+	a, b = startProc(t, bin, env), startProc(t, bin, env)
+	bases = []string{a.URL, b.URL}
+	ca := client{t: t, base: a.URL}
+	_, tok = ca.signupLogin("ada")
+	pid = itoa(ca.call("POST", "/api/v1/projects/", tok, map[string]string{"name": name}, 201)["id"])
+	fs = follow(ctx, bases, 6, pid, tok)
+	waitFor(t, "every socket to open", 20*time.Second, func() bool { return allOpen(fs) })
+	waitReady(t, bases...)
+	rs = &replies{}
+	stopLoad = writeLoad(rs, bases, pid, tok)
+	time.Sleep(2 * time.Second)
+	return a, b, bases, pid, tok, fs, rs, stopLoad
+}
+
 // TestRedisDownTenSeconds stops the private Redis two instances share for
 // TASKWIRE_OUTAGE_SECONDS (10) under a steady write load. PostgreSQL is the
 // source of truth, so every write still succeeds; signup and login go on
@@ -675,23 +695,9 @@ func TestRedisDownTenSeconds(t *testing.T) {
 	redisURL(t) // the suite runs only where services are expected
 	outage := outageFor(t, 10*time.Second)
 	redis := newPrivateRedis(t)
-	env := multiEnv(t, redis.URL())
-	bin := buildBinary(t)
-	a, b := startProc(t, bin, env), startProc(t, bin, env)
-	bases := []string{a.URL, b.URL}
-	ca := client{t: t, base: a.URL}
-	_, tok := ca.signupLogin("ada")
-	pid := itoa(ca.call("POST", "/api/v1/projects/", tok, map[string]string{"name": "redis outage"}, 201)["id"])
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	fs := follow(ctx, bases, 6, pid, tok)
-	waitFor(t, "every socket to open", 20*time.Second, func() bool { return allOpen(fs) })
-	waitReady(t, bases...)
-
-	rs := &replies{}
-	stopLoad := writeLoad(rs, bases, pid, tok)
-	time.Sleep(2 * time.Second)
+	a, b, bases, pid, tok, fs, rs, stopLoad := underLoad(ctx, t, multiEnv(t, redis.URL()), "redis outage")
 
 	redis.stop()
 	down := time.Now()
@@ -823,22 +829,9 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 	pg := newPrivatePG(t)
 	env := multiEnv(t, redis) // skips or fails like the others without PostgreSQL
 	env["DATABASE_URL"] = pg.URL()
-	bin := buildBinary(t)
-	a, b := startProc(t, bin, env), startProc(t, bin, env)
-	bases := []string{a.URL, b.URL}
-	ca := client{t: t, base: a.URL}
-	_, tok := ca.signupLogin("ada")
-	pid := itoa(ca.call("POST", "/api/v1/projects/", tok, map[string]string{"name": "database outage"}, 201)["id"])
-
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	fs := follow(ctx, bases, 6, pid, tok)
-	waitFor(t, "every socket to open", 20*time.Second, func() bool { return allOpen(fs) })
-	waitReady(t, bases...)
-
-	rs := &replies{}
-	stopLoad := writeLoad(rs, bases, pid, tok)
-	time.Sleep(2 * time.Second)
+	a, b, bases, pid, tok, fs, rs, stopLoad := underLoad(ctx, t, env, "database outage")
 
 	stopping := time.Now()
 	pg.stop()
