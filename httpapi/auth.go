@@ -73,8 +73,7 @@ func loginOperation() huma.Operation {
 		Summary: "Login", Tags: []string{"auth"},
 		Description: "OAuth2 password flow: a form with `username` (or the email) and `password`; " +
 			"`grant_type`, `scope`, `client_id` and `client_secret` are accepted and ignored. Rate-limited per client address.",
-		Errors:       []int{http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
-		MaxBodyBytes: maxBodyBytes,
+		Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
 	}
 }
 

@@ -643,8 +643,8 @@ func hostileSendChunked(t *testing.T, baseURL, method, path, token string, body 
 
 // TestHostileOversizedBodies: every JSON route refuses a body over the
 // limit (1 MiB, httpapi.maxBodyBytes) with 413 and the documented detail,
-// whether the length is announced or not, and changes nothing; a body just
-// under the limit reaches validation.
+// whether the length is announced or not, and changes nothing; a body of
+// exactly the limit, or just under it, reaches validation.
 func TestHostileOversizedBodies(t *testing.T) {
 	e := newEnv(t)
 	_, owner := e.user("owner")
@@ -676,12 +676,14 @@ func TestHostileOversizedBodies(t *testing.T) {
 					expectJSON(t, r.Body, mustDecode(t, `{"detail": "Request body too large (limit 1 MiB)"}`))
 				})
 			}
-			t.Run("JustUnder", func(t *testing.T) {
-				r := e.do(route.method, route.path, owner, hostileSized(t, route, limit-1))
-				if r.Status >= 500 || r.Status == http.StatusRequestEntityTooLarge {
-					t.Fatalf("a body of limit-1 bytes: %d %s", r.Status, truncate(r.Body))
-				}
-			})
+			for _, size := range []int{limit - 1, limit} {
+				t.Run("Size"+itoa(int64(size)), func(t *testing.T) {
+					r := e.do(route.method, route.path, owner, hostileSized(t, route, size))
+					if r.Status >= 500 || r.Status == http.StatusRequestEntityTooLarge {
+						t.Fatalf("a body of %d bytes (the limit is %d): %d %s", size, limit, r.Status, truncate(r.Body))
+					}
+				})
+			}
 		})
 	}
 	// The refused bodies changed nothing.
