@@ -5,6 +5,7 @@ package notify
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wneessen/go-mail"
 )
@@ -115,7 +117,9 @@ func NewSMTP(rawURL, from string) (*SMTP, error) {
 }
 
 // Send implements Mailer. Addresses are validated by go-mail and the
-// subject cannot carry a line break, so no header can be injected.
+// subject cannot carry a line break, so no header can be injected; a
+// subject with text that looks like an encoded word is encoded whole, so
+// the reader shows it as typed.
 func (s *SMTP) Send(ctx context.Context, m Message) error {
 	msg := mail.NewMsg()
 	if err := msg.From(s.from); err != nil {
@@ -124,7 +128,11 @@ func (s *SMTP) Send(ctx context.Context, m Message) error {
 	if err := msg.AddToFormat(m.ToName, m.To); err != nil {
 		return err
 	}
-	msg.Subject(oneLine(m.Subject))
+	if subject := oneLine(m.Subject); strings.Contains(subject, "=?") {
+		msg.SetGenHeaderPreformatted(mail.HeaderSubject, literalSubject(subject))
+	} else {
+		msg.Subject(subject)
+	}
 	msg.SetMessageIDWithValue(m.MessageID)
 	msg.SetDate()
 	msg.SetBodyString(mail.TypeTextPlain, m.Text)
@@ -144,4 +152,26 @@ func oneLine(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// literalSubject encodes a whole subject as RFC 2047 encoded words (base64,
+// UTF-8, one folded line each), so that a name or title that itself looks
+// like an encoded word ("=?UTF-8?Q?...?=") is shown as typed instead of
+// being decoded by the reader.
+func literalSubject(s string) string {
+	var b strings.Builder
+	for len(s) > 0 {
+		n := min(len(s), 45) // 60 base64 characters: a word stays under 75
+		for n < len(s) && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n ")
+		}
+		b.WriteString("=?UTF-8?B?")
+		b.WriteString(base64.StdEncoding.EncodeToString([]byte(s[:n])))
+		b.WriteString("?=")
+		s = s[n:]
+	}
+	return b.String()
 }
