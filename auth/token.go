@@ -37,7 +37,6 @@ func NewTokens(secret []byte, ttl time.Duration) (*Tokens, error) {
 	t.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), // pinned: no "none", no RS/HS confusion
 		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),       // a token issued in the future is refused
 		jwt.WithStrictDecoding(), // one spelling per token: no padding, no trailing bits
 		jwt.WithTimeFunc(func() time.Time { return t.now() }),
 	)
@@ -61,6 +60,10 @@ func (t *Tokens) Issue(userID int64) (string, error) {
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.secret)
 }
 
+// maxClockSkew is how far ahead of this instance's clock a token's issue
+// time may be: another instance may have issued it.
+const maxClockSkew = time.Minute
+
 // ErrInvalidToken is returned for every token that does not verify.
 var ErrInvalidToken = errors.New("auth: invalid token")
 
@@ -70,6 +73,11 @@ func (t *Tokens) Verify(token string) (Claims, error) {
 	_, err := t.parser.ParseWithClaims(token, &rc, func(*jwt.Token) (any, error) { return t.secret, nil })
 	if err != nil {
 		return Claims{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	// A token issued in the future is refused, with room for the clocks of
+	// several instances to differ a little.
+	if rc.IssuedAt != nil && rc.IssuedAt.After(t.now().Add(maxClockSkew)) {
+		return Claims{}, fmt.Errorf("%w: issued in the future", ErrInvalidToken)
 	}
 	id, err := strconv.ParseInt(rc.Subject, 10, 64)
 	if err != nil || id <= 0 {

@@ -156,6 +156,18 @@ func TestTokensVerifyRejects(t *testing.T) {
 	}
 }
 
+// TestTokensFromAFastClock: another instance whose clock runs a few seconds
+// ahead issued the token; it verifies.
+func TestTokensFromAFastClock(t *testing.T) {
+	tokens := newTokens(t, time.Hour)
+	ahead := claims("42")
+	ahead.IssuedAt = jwt.NewNumericDate(time.Now().Add(10 * time.Second))
+	c, err := tokens.Verify(sign(t, jwt.SigningMethodHS256, testSecret, ahead))
+	if err != nil || c.UserID != 42 {
+		t.Fatalf("Verify(token issued 10 s ahead) = %+v, %v; want user 42", c, err)
+	}
+}
+
 func TestTokensExpire(t *testing.T) {
 	tokens := newTokens(t, time.Second)
 	tok, err := tokens.Issue(42)
