@@ -186,7 +186,9 @@ func (q *Queue) EnqueueEmail(ctx context.Context, tx taskwire.Tx, job taskwire.E
 		// scheduler).
 		opts.ScheduledAt = time.Now().Add(q.opts.Debounce)
 	}
-	_, err := q.client.InsertTx(ctx, st.SQLTx(), args, opts)
+	// The insert runs on the store's writer, inside a batch shared with
+	// other requests: the caller going away must not interrupt it.
+	_, err := q.client.InsertTx(context.WithoutCancel(ctx), st.SQLTx(), args, opts)
 	return err
 }
 

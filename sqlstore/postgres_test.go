@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"sync"
@@ -92,5 +93,108 @@ func TestWriteKeysKeepOrder(t *testing.T) {
 		if len(got) != perProject || !slices.IsSorted(got) || got[0] != 1 || got[len(got)-1] != perProject {
 			t.Errorf("project %d: hooks ran for seqs %v, want 1..%d in order", p.ID, got, perProject)
 		}
+	}
+}
+
+// TestWriterSurvivesLostConnection: the writer's connection dies in the
+// middle of a batch — the server ends the backend, or a unit's statement on
+// the job queue's transaction is cancelled. Every unit of the batch gets an
+// error (none hangs, none reports success), and the next unit of work
+// commits on a new connection.
+func TestWriterSurvivesLostConnection(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		break_ func(ctx context.Context, tx taskwire.Tx) error
+	}{
+		{"BackendTerminated", func(ctx context.Context, tx taskwire.Tx) error {
+			st := tx.(interface{ SQLTx() *sql.Tx }).SQLTx()
+			_, err := st.ExecContext(ctx, "SELECT pg_terminate_backend(pg_backend_pid())")
+			if err == nil {
+				_, err = st.ExecContext(ctx, "SELECT 1")
+			}
+			return err
+		}},
+		{"StatementCancelled", func(ctx context.Context, tx taskwire.Tx) error {
+			st := tx.(interface{ SQLTx() *sql.Tx }).SQLTx()
+			cctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+			defer cancel()
+			_, err := st.ExecContext(cctx, "SELECT pg_sleep(1)")
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := newPostgres(t)
+			ctx := context.Background()
+			var alice taskwire.User
+			var p taskwire.Project
+			mustUpdate(t, db, func(tx taskwire.Tx) (err error) {
+				if alice, err = tx.CreateUser(ctx, taskwire.User{Email: "a@example.com", Username: "a", HashedPassword: "x", CreatedAt: time.Now()}); err != nil {
+					return err
+				}
+				p, err = tx.CreateProject(ctx, taskwire.Project{Name: "p", OwnerID: alice.ID, CreatedAt: time.Now()})
+				return err
+			})
+			appendEvent := func(tx taskwire.Tx) error {
+				_, err := tx.AppendEvent(ctx, taskwire.Event{ProjectID: p.ID, ActorID: alice.ID, Type: taskwire.EventTaskCreated, Data: []byte(`{}`), TS: time.Now()})
+				return err
+			}
+			// Hold the writer so that the next units queue into one batch.
+			started, release := make(chan struct{}), make(chan struct{})
+			held := make(chan error, 1)
+			go func() {
+				held <- db.Update(ctx, func(taskwire.Tx) error { close(started); <-release; return nil })
+			}()
+			<-started
+			const n = 6
+			errs := make(chan error, n)
+			for i := range n {
+				go func() {
+					errs <- db.Update(ctx, func(tx taskwire.Tx) error {
+						if err := appendEvent(tx); err != nil {
+							return err
+						}
+						if i == n/2 {
+							return tc.break_(ctx, tx)
+						}
+						return nil
+					})
+				}()
+			}
+			time.Sleep(200 * time.Millisecond) // let them queue
+			close(release)
+			if err := <-held; err != nil {
+				t.Fatal(err)
+			}
+			timeout := time.After(30 * time.Second)
+			committed := 0
+			for range n {
+				select {
+				case err := <-errs:
+					if err == nil {
+						committed++
+					}
+				case <-timeout:
+					t.Fatal("units of the broken batch never returned: the writer hangs")
+				}
+			}
+			es, err := db.Events(ctx, p.ID, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(es) != committed {
+				t.Fatalf("%d units reported success but the log holds %d events", committed, len(es))
+			}
+			done := make(chan error, 1)
+			go func() { done <- db.Update(ctx, appendEvent) }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("the next unit of work: %v", err)
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatal("the next unit of work never returned: the writer hangs")
+			}
+			t.Logf("%d of %d units committed around the break", committed, n)
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"time"
 
@@ -67,7 +68,8 @@ func unreachable(err error) bool {
 	var netErr net.Error
 	var pgErr *pgconn.PgError
 	switch {
-	case errors.Is(err, driver.ErrBadConn), errors.As(err, &netErr), pgconn.SafeToRetry(err):
+	case errors.Is(err, driver.ErrBadConn), errors.As(err, &netErr), pgconn.SafeToRetry(err),
+		errors.Is(err, io.ErrUnexpectedEOF): // the server closed the connection mid-reply
 		return true
 	case errors.As(err, &pgErr):
 		// admin_shutdown, crash_shutdown, cannot_connect_now

@@ -32,12 +32,11 @@ type writer struct {
 	stop chan struct{} // closed by close to end run
 	done chan struct{} // closed when run returns
 
-	// conn is the writer's connection, opened on first use and kept; q
-	// runs statements on it (SQLite: through statements prepared once; pgx
-	// caches its own). Only run touches them.
+	// conn is the writer's connection, opened on first use and kept;
+	// stmts (SQLite) holds the statements prepared on it (pgx caches its
+	// own). Only run touches them.
 	conn  *sql.Conn
-	stmts *prepared // SQLite
-	q     querier
+	stmts *prepared
 }
 
 type writeReq struct {
@@ -154,27 +153,20 @@ func (w *writer) commit(batch []*writeReq) {
 			}
 		}
 	}
-	if w.conn == nil {
-		conn, err := w.db.write.Conn(ctx)
-		if err != nil {
-			fail(wrap("writer connection", err))
-			return
-		}
-		w.conn, w.q = conn, conn
-		if !w.db.d.numbered {
-			w.stmts = newPrepared(conn)
-			w.q = w.stmts
-		}
-	}
-	conn := w.conn
-	// SQLite: BEGIN IMMEDIATE (the writer's DSN sets _txlock). The *sql.Tx
-	// lets River insert jobs in the same transaction; our own statements
-	// run on the same connection through w.q, inside it.
-	sqlTx, err := conn.BeginTx(ctx, nil)
+	sqlTx, err := w.begin(ctx)
 	if err != nil {
 		fail(wrap("begin", err))
-		w.dropConn()
 		return
+	}
+	// Where the batch's statements go. SQLite: the connection's prepared
+	// statements, inside the transaction. PostgreSQL: the transaction
+	// itself — a statement on the bare connection while a transaction is
+	// open on it would hang database/sql for good if the connection broke.
+	var q querier = sqlTx
+	ctl := func(stmt string) error { _, err := sqlTx.ExecContext(ctx, stmt); return err }
+	if w.stmts != nil {
+		q = w.stmts
+		ctl = func(stmt string) error { _, err := w.conn.ExecContext(ctx, stmt); return err }
 	}
 	// A lone unit needs no savepoint: if it fails, the transaction is
 	// rolled back whole.
@@ -203,23 +195,23 @@ func (w *writer) commit(batch []*writeReq) {
 			continue
 		}
 		if !single {
-			q := "SAVEPOINT unit"
+			sp := "SAVEPOINT unit"
 			if open {
-				q = "RELEASE unit; SAVEPOINT unit"
+				sp = "RELEASE unit; SAVEPOINT unit"
 			}
-			if _, err := conn.ExecContext(ctx, q); err != nil {
+			if err := ctl(sp); err != nil {
 				abort(wrap("savepoint", err))
 				return
 			}
 			open = true
 		}
-		t := &tx{writes: writes{reads{q: uncancelable{w.q}, d: w.db.d}}, sqlTx: sqlTx}
+		t := &tx{writes: writes{reads{q: uncancelable{q}, d: w.db.d}}, sqlTx: sqlTx}
 		req.err = run(req.fn, t)
 		if req.err != nil {
 			if single {
 				continue // nothing committed: ROLLBACK below
 			}
-			if _, err := conn.ExecContext(ctx, "ROLLBACK TO unit; RELEASE unit"); err != nil {
+			if err := ctl("ROLLBACK TO unit; RELEASE unit"); err != nil {
 				abort(wrap("rollback to savepoint", err))
 				return
 			}
@@ -243,6 +235,34 @@ func (w *writer) commit(batch []*writeReq) {
 	}
 }
 
+// begin starts the batch's transaction on the writer's connection, opening
+// one if needed. A kept connection that the server dropped (a database
+// restart) fails its BEGIN: the writer then tries once on a new one.
+// SQLite: BEGIN IMMEDIATE (the writer's DSN sets _txlock). The *sql.Tx lets
+// River insert jobs in the same transaction.
+func (w *writer) begin(ctx context.Context) (*sql.Tx, error) {
+	for attempt := 1; ; attempt++ {
+		if w.conn == nil {
+			conn, err := w.db.write.Conn(ctx)
+			if err != nil {
+				return nil, err
+			}
+			w.conn = conn
+			if !w.db.d.numbered {
+				w.stmts = newPrepared(conn)
+			}
+		}
+		sqlTx, err := w.conn.BeginTx(ctx, nil)
+		if err == nil {
+			return sqlTx, nil
+		}
+		w.dropConn()
+		if attempt == 2 || !unreachable(err) {
+			return nil, err
+		}
+	}
+}
+
 // dropConn releases the writer's connection (after an error that may have
 // left it unusable, or on close); the next batch opens a fresh one.
 func (w *writer) dropConn() {
@@ -253,7 +273,7 @@ func (w *writer) dropConn() {
 		w.stmts.close()
 	}
 	w.conn.Close()
-	w.conn, w.stmts, w.q = nil, nil, nil
+	w.conn, w.stmts = nil, nil
 }
 
 // run calls fn, turning a panic into an error so one bad unit of work
