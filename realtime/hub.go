@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -106,6 +107,9 @@ type Hub struct {
 	marksMu    sync.Mutex // guards marks
 	marks      []presenceMark
 	marksReady chan struct{}
+	// presenceDirty: the shared store may have lost this instance's marks
+	// (a failed Mark, a broker reconnect); presenceLoop records them again.
+	presenceDirty atomic.Bool
 
 	mu      sync.Mutex // guards rooms, closing and conns
 	rooms   map[topic]*room
@@ -211,7 +215,8 @@ func (h *Hub) dispatch(e Message) {
 	}
 	if e.Kind == 0 {
 		// The broker (re)connected: whatever was published meanwhile is
-		// in the database.
+		// in the database. Redis may also have lost the shared presence.
+		h.presenceDirty.Store(true)
 		go func() {
 			if err := h.reconcile(context.Background()); err != nil {
 				h.logger.Error("realtime: reconcile failed", "err", err)

@@ -56,6 +56,8 @@ type presenceMark struct {
 	username          string
 	conns             int   // 1: first socket; 0: last one gone
 	except            *conn // the socket that joined: it is not told of itself
+	// refresh records the user's current count again, announcing nothing.
+	refresh bool
 }
 
 // markPresence announces a user's first (conns 1) or last (conns 0) socket
@@ -97,6 +99,12 @@ func (h *Hub) markLoop(ctx context.Context) {
 		h.marksMu.Unlock()
 		var failed error // after one failure the rest of the batch skips the store
 		for _, m := range marks {
+			if m.refresh {
+				if failed == nil {
+					failed = h.refreshMark(ctx, m)
+				}
+				continue
+			}
 			joined, left := m.conns > 0, m.conns == 0
 			if failed == nil {
 				mctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -104,6 +112,7 @@ func (h *Hub) markLoop(ctx context.Context) {
 				cancel()
 				if failed != nil {
 					h.logger.Warn("realtime: presence not shared", "project_id", m.projectID, "err", failed)
+					h.presenceDirty.Store(true)
 					joined, left = m.conns > 0, m.conns == 0
 				}
 			}
@@ -114,6 +123,44 @@ func (h *Hub) markLoop(ctx context.Context) {
 				h.announce(m.projectID, presenceJSON(TypePresenceLeft, m.projectID, m.userID, m.username), nil)
 			}
 		}
+	}
+}
+
+// refreshMark records a user's current socket count in a room again,
+// ignoring the transition the store reports: it was announced when it
+// happened. Run by markLoop, in order with the other marks.
+func (h *Hub) refreshMark(ctx context.Context, m presenceMark) error {
+	h.mu.Lock()
+	r := h.rooms[topic{ProjectStream, m.projectID}]
+	h.mu.Unlock()
+	conns := 0
+	if r != nil {
+		r.mu.RLock()
+		if p := r.present[m.userID]; p != nil {
+			conns = p.conns
+		}
+		r.mu.RUnlock()
+	}
+	mctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, _, err := h.opts.Presence.Mark(mctx, m.projectID, m.userID, conns); err != nil {
+		h.presenceDirty.Store(true)
+		return err
+	}
+	return nil
+}
+
+// queueRefresh queues a refresh of every user present in r. r.mu must be
+// held.
+func (h *Hub) queueRefresh(r *room) {
+	h.marksMu.Lock()
+	for id := range r.present {
+		h.marks = append(h.marks, presenceMark{projectID: r.topic.id, userID: id, refresh: true})
+	}
+	h.marksMu.Unlock()
+	select {
+	case h.marksReady <- struct{}{}:
+	default:
 	}
 }
 
@@ -195,9 +242,13 @@ func (h *Hub) presenceLoop(ctx context.Context) {
 			}
 		}
 		h.mu.Unlock()
+		dirty := h.presenceDirty.Swap(false)
 		for _, r := range rooms {
 			r.mu.RLock()
 			h.presenceChanged(r)
+			if dirty {
+				h.queueRefresh(r)
+			}
 			r.mu.RUnlock()
 		}
 		select {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -45,40 +47,9 @@ func TestPresenceSpansInstances(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	dial := func(base, tok string) *websocket.Conn {
-		t.Helper()
-		ws, _, err := websocket.Dial(ctx, strings.Replace(base, "http", "ws", 1)+"/ws/projects/"+pid+"?token="+tok, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ws
-	}
+	dial := func(base, tok string) *websocket.Conn { return dialProject(ctx, t, base, pid, tok) }
 	// The owner watches from both instances.
-	watch := func(base string) *presenceLog {
-		l := &presenceLog{}
-		ws := dial(base, ownerTok)
-		t.Cleanup(func() { ws.CloseNow() })
-		go func() {
-			for {
-				_, msg, err := ws.Read(ctx)
-				if err != nil {
-					return
-				}
-				var m struct {
-					Event string `json:"event"`
-					Data  struct {
-						UserID int64 `json:"user_id"`
-					} `json:"data"`
-				}
-				if json.Unmarshal(msg, &m) == nil && strings.HasPrefix(m.Event, "presence_") {
-					l.mu.Lock()
-					l.msgs = append(l.msgs, m.Event+" "+itoa(float64(m.Data.UserID)))
-					l.mu.Unlock()
-				}
-			}
-		}()
-		return l
-	}
+	watch := func(base string) *presenceLog { return watchPresence(ctx, t, base, pid, ownerTok) }
 	onA, onB := watch(a.URL), watch(b.URL)
 	joined, left := "presence_joined "+itoa(userID), "presence_left "+itoa(userID)
 	settle := func() { time.Sleep(time.Second) } // room for a duplicate to arrive
@@ -98,4 +69,83 @@ func TestPresenceSpansInstances(t *testing.T) {
 	if onA.count(joined) != 1 || onB.count(joined) != 1 || onA.count(left) != 1 || onB.count(left) != 1 {
 		t.Fatalf("watcher on A saw %v, on B saw %v; want one join and one leave each", onA.msgs, onB.msgs)
 	}
+}
+
+// TestPresenceAfterRedisLoss: Redis restarts empty while a user is online;
+// the instances record their sockets again, so the user's last socket
+// closing is still announced as presence_left.
+func TestPresenceAfterRedisLoss(t *testing.T) {
+	redisURL(t) // the suite runs only where services are expected
+	redis := newPrivateRedis(t)
+	env := multiEnv(t, redis.URL())
+	bin := buildBinary(t)
+	a, b := startProc(t, bin, env), startProc(t, bin, env)
+	ca := client{t: t, base: a.URL}
+	_, ownerTok := ca.signupLogin("owner")
+	userID, userTok := ca.signupLogin("roamer")
+	pid := itoa(ca.call("POST", "/api/v1/projects/", ownerTok, map[string]string{"name": "presence"}, 201)["id"])
+	ca.call("POST", "/api/v1/projects/"+pid+"/members", ownerTok, map[string]any{"user_id": userID}, 201)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	onB := watchPresence(ctx, t, b.URL, pid, ownerTok)
+	joined, left := "presence_joined "+itoa(userID), "presence_left "+itoa(userID)
+	user := dialProject(ctx, t, a.URL, pid, userTok)
+	waitFor(t, "the join on B", 10*time.Second, func() bool { return onB.count(joined) == 1 })
+
+	redis.stop()
+	redis.start() // empty: nothing was saved
+	// Both instances write their presence again within a heartbeat or two.
+	waitFor(t, "presence recorded again", 30*time.Second, func() bool {
+		req, _ := http.NewRequest("GET", b.URL+"/api/v1/projects/"+pid+"/presence", nil)
+		req.Header.Set("Authorization", "Bearer "+ownerTok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode == 200 && strings.Contains(string(body), `"roamer"`)
+	})
+	time.Sleep(2 * time.Second) // the per-user marks follow the presence lists
+
+	user.Close(websocket.StatusNormalClosure, "")
+	waitFor(t, "the leave on B", 20*time.Second, func() bool { return onB.count(left) == 1 })
+}
+
+// dialProject opens a project socket.
+func dialProject(ctx context.Context, t *testing.T, base, pid, tok string) *websocket.Conn {
+	t.Helper()
+	ws, _, err := websocket.Dial(ctx, strings.Replace(base, "http", "ws", 1)+"/ws/projects/"+pid+"?token="+tok, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ws.CloseNow() })
+	return ws
+}
+
+// watchPresence records the presence messages a project socket receives.
+func watchPresence(ctx context.Context, t *testing.T, base, pid, tok string) *presenceLog {
+	l := &presenceLog{}
+	ws := dialProject(ctx, t, base, pid, tok)
+	go func() {
+		for {
+			_, msg, err := ws.Read(ctx)
+			if err != nil {
+				return
+			}
+			var m struct {
+				Event string `json:"event"`
+				Data  struct {
+					UserID int64 `json:"user_id"`
+				} `json:"data"`
+			}
+			if json.Unmarshal(msg, &m) == nil && strings.HasPrefix(m.Event, "presence_") {
+				l.mu.Lock()
+				l.msgs = append(l.msgs, m.Event+" "+itoa(float64(m.Data.UserID)))
+				l.mu.Unlock()
+			}
+		}
+	}()
+	return l
 }
