@@ -37,13 +37,7 @@ func (l *presenceLog) count(msg string) int {
 func TestPresenceSpansInstances(t *testing.T) {
 	redis := redisURL(t)
 	env := multiEnv(t, redis)
-	bin := buildBinary(t)
-	a, b := startProc(t, bin, env), startProc(t, bin, env)
-	ca := client{t: t, base: a.URL}
-	_, ownerTok := ca.signupLogin("owner")
-	userID, userTok := ca.signupLogin("roamer")
-	pid := itoa(ca.call("POST", "/api/v1/projects/", ownerTok, map[string]string{"name": "presence"}, 201)["id"])
-	ca.call("POST", "/api/v1/projects/"+pid+"/members", ownerTok, map[string]any{"user_id": userID}, 201)
+	a, b, pid, ownerTok, userID, userTok := presenceSetup(t, env)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -78,13 +72,7 @@ func TestPresenceAfterRedisLoss(t *testing.T) {
 	redisURL(t) // the suite runs only where services are expected
 	redis := newPrivateRedis(t)
 	env := multiEnv(t, redis.URL())
-	bin := buildBinary(t)
-	a, b := startProc(t, bin, env), startProc(t, bin, env)
-	ca := client{t: t, base: a.URL}
-	_, ownerTok := ca.signupLogin("owner")
-	userID, userTok := ca.signupLogin("roamer")
-	pid := itoa(ca.call("POST", "/api/v1/projects/", ownerTok, map[string]string{"name": "presence"}, 201)["id"])
-	ca.call("POST", "/api/v1/projects/"+pid+"/members", ownerTok, map[string]any{"user_id": userID}, 201)
+	a, b, pid, ownerTok, userID, userTok := presenceSetup(t, env)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
@@ -111,6 +99,20 @@ func TestPresenceAfterRedisLoss(t *testing.T) {
 
 	user.Close(websocket.StatusNormalClosure, "")
 	waitFor(t, "the leave on B", 20*time.Second, func() bool { return onB.count(left) == 1 })
+}
+
+// presenceSetup starts two instances with env; an owner's project has the
+// user "roamer" as a member.
+func presenceSetup(t *testing.T, env map[string]string) (a, b *proc, pid, ownerTok string, userID float64, userTok string) {
+	t.Helper()
+	bin := buildBinary(t)
+	a, b = startProc(t, bin, env), startProc(t, bin, env)
+	ca := client{t: t, base: a.URL}
+	_, ownerTok = ca.signupLogin("owner")
+	userID, userTok = ca.signupLogin("roamer")
+	pid = itoa(ca.call("POST", "/api/v1/projects/", ownerTok, map[string]string{"name": "presence"}, 201)["id"])
+	ca.call("POST", "/api/v1/projects/"+pid+"/members", ownerTok, map[string]any{"user_id": userID}, 201)
+	return a, b, pid, ownerTok, userID, userTok
 }
 
 // dialProject opens a project socket.
