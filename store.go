@@ -63,11 +63,9 @@ type Tx interface {
 	Reader
 
 	// LockTask reads a task and holds it against concurrent writers until
-	// the unit of work ends.
-	LockTask(ctx context.Context, id int64) (Task, error)
-	// LockTaskAs is LockTask that also returns the task's project and
-	// whether userID is one of its members, in one read.
-	LockTaskAs(ctx context.Context, id, userID int64) (Task, Project, bool, error)
+	// the unit of work ends; in the same read it returns the task's project
+	// and whether userID is one of its members.
+	LockTask(ctx context.Context, id, userID int64) (Task, Project, bool, error)
 
 	// CreateUser returns Conflict with Field "email" or "username" when
 	// either is taken.
@@ -125,8 +123,8 @@ type writeKey struct{}
 
 // WithWriteKey marks the unit of work about to run with ctx: a store that
 // commits on several writers runs units with the same key on the same one,
-// so they never wait for each other's row locks from separate batches.
-// Taskwire keys a unit by the project it changes.
+// in order. Taskwire keys a unit by the project it changes, so batches on
+// different writers never wait on each other's project rows.
 func WithWriteKey(ctx context.Context, key int64) context.Context {
 	return context.WithValue(ctx, writeKey{}, key)
 }

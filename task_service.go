@@ -98,7 +98,7 @@ func (s *Service) changeTask(ctx context.Context, actor User, id int64, patch Ta
 	}
 	var t Task
 	err := s.updateTask(ctx, id, func(tx Tx) error {
-		cur, p, ok, err := tx.LockTaskAs(ctx, id, actor.ID)
+		cur, p, ok, err := tx.LockTask(ctx, id, actor.ID)
 		if err != nil {
 			return err
 		}
@@ -149,7 +149,7 @@ func (s *Service) changeTask(ctx context.Context, actor User, id int64, patch Ta
 // DeleteTask deletes a task and emits task_deleted. Returns NotFound; Forbidden.
 func (s *Service) DeleteTask(ctx context.Context, actor User, id int64) error {
 	return s.updateTask(ctx, id, func(tx Tx) error {
-		t, p, ok, err := tx.LockTaskAs(ctx, id, actor.ID)
+		t, p, ok, err := tx.LockTask(ctx, id, actor.ID)
 		if err != nil {
 			return err
 		}

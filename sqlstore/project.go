@@ -11,12 +11,26 @@ import (
 
 const projectColumns = "p.id, p.name, p.description, p.owner_id, p.last_seq, p.created_at"
 
-func scanProject(r interface{ Scan(...any) error }) (taskwire.Project, error) {
-	var p taskwire.Project
-	var desc sql.NullString
-	err := r.Scan(&p.ID, &p.Name, &desc, &p.OwnerID, &p.LastSeq, nullTime{&p.CreatedAt})
-	p.Description = strPtr(desc)
-	return p, err
+// scanProject scans projectColumns followed by the columns of more.
+func scanProject(r interface{ Scan(...any) error }, more ...any) (taskwire.Project, error) {
+	var ps projectScan
+	err := r.Scan(append(ps.dest(), more...)...)
+	return ps.project(), err
+}
+
+// projectScan receives projectColumns in a row that holds more.
+type projectScan struct {
+	p    taskwire.Project
+	desc sql.NullString
+}
+
+func (ps *projectScan) dest() []any {
+	return []any{&ps.p.ID, &ps.p.Name, &ps.desc, &ps.p.OwnerID, &ps.p.LastSeq, nullTime{&ps.p.CreatedAt}}
+}
+
+func (ps *projectScan) project() taskwire.Project {
+	ps.p.Description = strPtr(ps.desc)
+	return ps.p
 }
 
 // Project implements taskwire.Reader.
@@ -27,14 +41,10 @@ func (s reads) Project(ctx context.Context, id int64) (taskwire.Project, error) 
 
 // ProjectMembership implements taskwire.Reader.
 func (s reads) ProjectMembership(ctx context.Context, projectID, userID int64) (taskwire.Project, bool, error) {
-	var p taskwire.Project
-	var desc sql.NullString
 	var member bool
-	err := s.row(ctx, "SELECT "+projectColumns+`,
+	p, err := scanProject(s.row(ctx, "SELECT "+projectColumns+`,
 		EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = ?)
-		FROM projects p WHERE p.id = ?`, userID, projectID).
-		Scan(&p.ID, &p.Name, &desc, &p.OwnerID, &p.LastSeq, nullTime{&p.CreatedAt}, &member)
-	p.Description = strPtr(desc)
+		FROM projects p WHERE p.id = ?`, userID, projectID), &member)
 	return p, member, notFound(err, taskwire.MsgProjectNotFound)
 }
 

@@ -14,30 +14,21 @@ const taskColumns = "id, title, description, status, project_id, assignee_id, ve
 // taskColumnsT are taskColumns qualified by the alias t, for joins.
 const taskColumnsT = "t.id, t.title, t.description, t.status, t.project_id, t.assignee_id, t.version, t.created_at, t.updated_at, t.assigned_seq"
 
-// scanFunc adapts a function to the Scan method scanTask needs, so a row
-// holding a task and more can be scanned in one call.
-type scanFunc func(dest ...any) error
-
-func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
-
-func scanTask(r interface{ Scan(...any) error }) (taskwire.Task, error) {
+// scanTask scans taskColumns followed by the columns of more.
+func scanTask(r interface{ Scan(...any) error }, more ...any) (taskwire.Task, error) {
 	var t taskwire.Task
 	var desc sql.NullString
 	var assignee sql.NullInt64
-	err := r.Scan(&t.ID, &t.Title, &desc, &t.Status, &t.ProjectID, &assignee, &t.Version,
-		nullTime{&t.CreatedAt}, nullTime{&t.UpdatedAt}, &t.AssignedSeq)
+	err := r.Scan(append([]any{&t.ID, &t.Title, &desc, &t.Status, &t.ProjectID, &assignee, &t.Version,
+		nullTime{&t.CreatedAt}, nullTime{&t.UpdatedAt}, &t.AssignedSeq}, more...)...)
 	t.Description, t.AssigneeID = strPtr(desc), int64Ptr(assignee)
 	return t, err
 }
 
-func (s reads) task(ctx context.Context, id int64, suffix string) (taskwire.Task, error) {
-	t, err := scanTask(s.row(ctx, "SELECT "+taskColumns+" FROM tasks WHERE id = ?"+suffix, id))
-	return t, notFound(err, taskwire.MsgTaskNotFound)
-}
-
 // Task implements taskwire.Reader.
 func (s reads) Task(ctx context.Context, id int64) (taskwire.Task, error) {
-	return s.task(ctx, id, "")
+	t, err := scanTask(s.row(ctx, "SELECT "+taskColumns+" FROM tasks WHERE id = ?", id))
+	return t, notFound(err, taskwire.MsgTaskNotFound)
 }
 
 // Tasks implements taskwire.Reader.

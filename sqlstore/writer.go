@@ -11,7 +11,8 @@ import (
 	"github.com/taskwire/taskwire"
 )
 
-// writer is the store's single writer. Units of work queue up; the writer
+// writer commits the store's units of work (SQLite has one writer,
+// PostgreSQL one per Options.Writers). Units of work queue up; the writer
 // runs all the queued ones inside one transaction, each in its own
 // savepoint, and commits once, so one fsync makes a whole batch durable
 // (group commit). A unit that fails rolls back to its savepoint and leaves
@@ -70,7 +71,11 @@ func (w *writer) do(ctx context.Context, fn func(taskwire.Tx) error) error {
 		if err == nil || !retryable(err) || attempt == 5 {
 			return err
 		}
-		time.Sleep(time.Duration(attempt) * 5 * time.Millisecond)
+		select {
+		case <-time.After(time.Duration(attempt) * 5 * time.Millisecond):
+		case <-ctx.Done():
+			return err
+		}
 	}
 }
 
@@ -319,28 +324,19 @@ var _ taskwire.Tx = (*tx)(nil)
 // AfterCommit implements taskwire.Tx.
 func (t *tx) AfterCommit(f func()) { t.hooks = append(t.hooks, f) }
 
-// LockTask implements taskwire.Tx. SQLite's single writer already excludes
-// concurrent writers, so it is a plain read.
-func (t *tx) LockTask(ctx context.Context, id int64) (taskwire.Task, error) {
-	return t.task(ctx, id, t.d.forUpdate)
-}
-
-// LockTaskAs implements taskwire.Tx. Only the task row is locked; the
-// project and the membership are read as of the statement.
-func (t *tx) LockTaskAs(ctx context.Context, id, userID int64) (taskwire.Task, taskwire.Project, bool, error) {
+// LockTask implements taskwire.Tx. Only the task row is locked (SQLite's
+// single writer already excludes other writers); the project and the
+// membership are read as of the statement.
+func (t *tx) LockTask(ctx context.Context, id, userID int64) (taskwire.Task, taskwire.Project, bool, error) {
 	lock := ""
 	if t.d.forUpdate != "" {
 		lock = t.d.forUpdate + " OF t"
 	}
-	var p taskwire.Project
-	var desc sql.NullString
+	var ps projectScan
 	var member bool
-	task, err := scanTask(scanFunc(func(dest ...any) error {
-		return t.row(ctx, "SELECT "+taskColumnsT+", "+projectColumns+`,
-			EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = ?)
-			FROM tasks t JOIN projects p ON p.id = t.project_id WHERE t.id = ?`+lock, userID, id).
-			Scan(append(dest, &p.ID, &p.Name, &desc, &p.OwnerID, &p.LastSeq, nullTime{&p.CreatedAt}, &member)...)
-	}))
-	p.Description = strPtr(desc)
-	return task, p, member, notFound(err, taskwire.MsgTaskNotFound)
+	task, err := scanTask(t.row(ctx, "SELECT "+taskColumnsT+", "+projectColumns+`,
+		EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = ?)
+		FROM tasks t JOIN projects p ON p.id = t.project_id WHERE t.id = ?`+lock, userID, id),
+		append(ps.dest(), &member)...)
+	return task, ps.project(), member, notFound(err, taskwire.MsgTaskNotFound)
 }

@@ -47,7 +47,7 @@ func testTasks(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 				}
 				checkTask(t, got, want)
 				update(t, s, func(tx taskwire.Tx) error {
-					locked, err := tx.LockTask(t.Context(), created.ID)
+					locked, _, _, err := tx.LockTask(t.Context(), created.ID, alice.ID)
 					if err != nil {
 						return err
 					}
@@ -69,14 +69,7 @@ func testTasks(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 		})
 		t.Run("LockTask", func(t *testing.T) {
 			err := s.Update(t.Context(), func(tx taskwire.Tx) error {
-				_, err := tx.LockTask(t.Context(), missing)
-				return err
-			})
-			wantError(t, err, taskwire.NotFound, taskwire.MsgTaskNotFound)
-		})
-		t.Run("LockTaskAs", func(t *testing.T) {
-			err := s.Update(t.Context(), func(tx taskwire.Tx) error {
-				_, _, _, err := tx.LockTaskAs(t.Context(), missing, p.OwnerID)
+				_, _, _, err := tx.LockTask(t.Context(), missing, p.OwnerID)
 				return err
 			})
 			wantError(t, err, taskwire.NotFound, taskwire.MsgTaskNotFound)
@@ -90,7 +83,7 @@ func testTasks(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 		})
 	})
 
-	t.Run("LockTaskAs", func(t *testing.T) {
+	t.Run("LockTaskMembership", func(t *testing.T) {
 		s := newStore(t)
 		alice, bob, carol := createUser(t, s, "alice"), createUser(t, s, "bob"), createUser(t, s, "carol")
 		p := createProject(t, s, alice, "p")
@@ -106,7 +99,7 @@ func testTasks(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 		}{{alice, true}, {bob, true}, {carol, false}} {
 			t.Run(tc.user.Username, func(t *testing.T) {
 				update(t, s, func(tx taskwire.Tx) error {
-					gotTask, gotProject, member, err := tx.LockTaskAs(t.Context(), task.ID, tc.user.ID)
+					gotTask, gotProject, member, err := tx.LockTask(t.Context(), task.ID, tc.user.ID)
 					if err != nil {
 						return err
 					}
@@ -155,7 +148,7 @@ func testTasks(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 				want.Version = task.Version + 1
 				want.UpdatedAt = at(time.Duration(i+1) * time.Minute)
 				update(t, s, func(tx taskwire.Tx) error {
-					locked, err := tx.LockTask(t.Context(), task.ID)
+					locked, _, _, err := tx.LockTask(t.Context(), task.ID, alice.ID)
 					if err != nil {
 						return err
 					}

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -493,52 +492,38 @@ func testConcurrency(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 		}
 	})
 
-	lockers := []struct {
-		name string
-		lock func(ctx context.Context, tx taskwire.Tx, id, userID int64) (taskwire.Task, error)
-	}{
-		{"LockTask", func(ctx context.Context, tx taskwire.Tx, id, _ int64) (taskwire.Task, error) {
-			return tx.LockTask(ctx, id)
-		}},
-		{"LockTaskAs", func(ctx context.Context, tx taskwire.Tx, id, userID int64) (taskwire.Task, error) {
-			task, _, _, err := tx.LockTaskAs(ctx, id, userID)
-			return task, err
-		}},
-	}
-	for _, l := range lockers {
-		t.Run(l.name+"PreventsLostUpdates", func(t *testing.T) {
-			s := newStore(t)
-			alice := createUser(t, s, "alice")
-			p := createProject(t, s, alice, "p")
-			task := createTask(t, s, p.ID, "counter", nil)
-			const n = 20
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Go(func() {
-					err := s.Update(t.Context(), func(tx taskwire.Tx) error {
-						cur, err := l.lock(t.Context(), tx, task.ID, alice.ID)
-						if err != nil {
-							return err
-						}
-						cur.Version++
-						cur.Title = fmt.Sprint("update ", i)
-						return tx.UpdateTask(t.Context(), cur)
-					})
+	t.Run("LockTaskPreventsLostUpdates", func(t *testing.T) {
+		s := newStore(t)
+		alice := createUser(t, s, "alice")
+		p := createProject(t, s, alice, "p")
+		task := createTask(t, s, p.ID, "counter", nil)
+		const n = 20
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				err := s.Update(t.Context(), func(tx taskwire.Tx) error {
+					cur, _, _, err := tx.LockTask(t.Context(), task.ID, alice.ID)
 					if err != nil {
-						t.Errorf("unit %d: %v", i, err)
+						return err
 					}
+					cur.Version++
+					cur.Title = fmt.Sprint("update ", i)
+					return tx.UpdateTask(t.Context(), cur)
 				})
-			}
-			wg.Wait()
-			got, err := s.Task(t.Context(), task.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.Version != 1+n {
-				t.Fatalf("Version after %d concurrent read-modify-writes = %d, want %d", n, got.Version, 1+n)
-			}
-		})
-	}
+				if err != nil {
+					t.Errorf("unit %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		got, err := s.Task(t.Context(), task.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Version != 1+n {
+			t.Fatalf("Version after %d concurrent read-modify-writes = %d, want %d", n, got.Version, 1+n)
+		}
+	})
 
 	t.Run("SameUsername", func(t *testing.T) {
 		s := newStore(t)
