@@ -74,8 +74,13 @@ func (h *Hub) markPresence(r *room, c *conn, conns int, except *conn) {
 		return
 	}
 	h.presenceChanged(r)
+	h.queueMarks(presenceMark{projectID: r.topic.id, userID: c.userID, username: c.username, conns: conns, except: except})
+}
+
+// queueMarks hands marks to markLoop.
+func (h *Hub) queueMarks(ms ...presenceMark) {
 	h.marksMu.Lock()
-	h.marks = append(h.marks, presenceMark{projectID: r.topic.id, userID: c.userID, username: c.username, conns: conns, except: except})
+	h.marks = append(h.marks, ms...)
 	h.marksMu.Unlock()
 	select {
 	case h.marksReady <- struct{}{}:
@@ -105,15 +110,11 @@ func (h *Hub) markLoop(ctx context.Context) {
 				}
 				continue
 			}
-			joined, left := m.conns > 0, m.conns == 0
+			joined, left := m.conns > 0, m.conns == 0 // this instance's view
 			if failed == nil {
-				mctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				joined, left, failed = h.opts.Presence.Mark(mctx, m.projectID, m.userID, m.conns)
-				cancel()
-				if failed != nil {
-					h.logger.Warn("realtime: presence not shared", "project_id", m.projectID, "err", failed)
-					h.presenceDirty.Store(true)
-					joined, left = m.conns > 0, m.conns == 0
+				var j, l bool
+				if j, l, failed = h.mark(ctx, m.projectID, m.userID, m.conns); failed == nil {
+					joined, left = j, l
 				}
 			}
 			switch {
@@ -141,27 +142,31 @@ func (h *Hub) refreshMark(ctx context.Context, m presenceMark) error {
 		}
 		r.mu.RUnlock()
 	}
+	_, _, err := h.mark(ctx, m.projectID, m.userID, conns)
+	return err
+}
+
+// mark records a count in the shared store. After a failure the store may
+// lack this instance's marks: presenceLoop records them all again.
+func (h *Hub) mark(ctx context.Context, projectID, userID int64, conns int) (joined, left bool, err error) {
 	mctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	if _, _, err := h.opts.Presence.Mark(mctx, m.projectID, m.userID, conns); err != nil {
+	joined, left, err = h.opts.Presence.Mark(mctx, projectID, userID, conns)
+	if err != nil {
+		h.logger.Warn("realtime: presence not shared", "project_id", projectID, "err", err)
 		h.presenceDirty.Store(true)
-		return err
 	}
-	return nil
+	return joined, left, err
 }
 
 // queueRefresh queues a refresh of every user present in r. r.mu must be
 // held.
 func (h *Hub) queueRefresh(r *room) {
-	h.marksMu.Lock()
+	ms := make([]presenceMark, 0, len(r.present))
 	for id := range r.present {
-		h.marks = append(h.marks, presenceMark{projectID: r.topic.id, userID: id, refresh: true})
+		ms = append(ms, presenceMark{projectID: r.topic.id, userID: id, refresh: true})
 	}
-	h.marksMu.Unlock()
-	select {
-	case h.marksReady <- struct{}{}:
-	default:
-	}
+	h.queueMarks(ms...)
 }
 
 // announce sends a presence message to the project room's sockets here
