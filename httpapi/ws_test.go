@@ -365,3 +365,73 @@ func TestSlowSocketIsClosedOthersUnaffected(t *testing.T) {
 		}
 	}
 }
+
+// TestNotificationResumeShowsInboxNow: a notification socket resuming with
+// since is sent the notifications as the inbox holds them now, even while
+// another socket of the same user keeps the frames pushed at creation
+// (read: false) in this instance's ring.
+func TestNotificationResumeShowsInboxNow(t *testing.T) {
+	e := newEnv(t)
+	_, owner := e.user("owner")
+	bobID, bob := e.user("bob")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	dialInbox := func(query string) *websocket.Conn {
+		t.Helper()
+		ws, _, err := websocket.Dial(ctx, strings.Replace(e.URL, "http", "ws", 1)+"/ws/notifications?token="+bob+query, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ws.CloseNow() })
+		return ws
+	}
+	type push struct {
+		Seq  int64
+		Data struct {
+			ID   int64
+			Read bool
+		}
+	}
+	next := func(ws *websocket.Conn) push {
+		t.Helper()
+		_, msg, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		var p push
+		if err := json.Unmarshal(msg, &p); err != nil {
+			t.Fatalf("decode %s: %v", msg, err)
+		}
+		return p
+	}
+
+	live := dialInbox("")
+	pid := e.project(owner, bobID) // bob's notification 1: member_added
+	r := e.do("POST", "/api/v1/projects/"+itoa(pid)+"/tasks", owner, map[string]any{"title": "t", "assignee_id": bobID})
+	if r.Status != http.StatusCreated { // notification 2: task_assigned
+		t.Fatalf("create task: %d %s", r.Status, r.Body)
+	}
+	first, second := next(live), next(live)
+	if first.Seq != 1 || second.Seq != 2 || first.Data.Read || second.Data.Read {
+		t.Fatalf("live pushes %+v %+v, want seqs 1 and 2 unread", first, second)
+	}
+	if r := e.do("POST", "/api/v1/notifications/"+itoa(first.Data.ID)+"/read", bob, nil); r.Status != http.StatusOK {
+		t.Fatalf("mark read: %d %s", r.Status, r.Body)
+	}
+
+	resumed := dialInbox("&since=0")
+	if p := next(resumed); p.Seq != 1 || !p.Data.Read {
+		t.Errorf("resumed push %+v, want seq 1 read as the inbox has it", p)
+	}
+	if p := next(resumed); p.Seq != 2 || p.Data.Read {
+		t.Errorf("resumed push %+v, want seq 2 unread", p)
+	}
+	// Live again after the replay: the next notification reaches both.
+	e.do("DELETE", "/api/v1/projects/"+itoa(pid)+"/members/"+itoa(bobID), owner, nil) // 3: member_removed
+	if p := next(resumed); p.Seq != 3 {
+		t.Errorf("resumed socket's live push %+v, want seq 3", p)
+	}
+	if p := next(live); p.Seq != 3 {
+		t.Errorf("first socket's live push %+v, want seq 3", p)
+	}
+}

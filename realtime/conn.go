@@ -38,6 +38,12 @@ type conn struct {
 
 	cursor    atomic.Int64 // seq of the last event sent
 	replaying atomic.Bool  // reading old events from the log, exempt from queue limits
+	// fromLog: events up to this seq are read from the log, not the room's
+	// ring. A resumed notification socket is sent the inbox as it is now
+	// (a notification read since has read: true) whether or not this
+	// instance's ring still holds the frame pushed when it was created.
+	// Owned by the writer once the connection has joined.
+	fromLog int64
 
 	wmu         sync.Mutex // serializes writes to nc: the writer's, and the reader's control replies
 	closeSent   bool       // a close frame went out; guarded by wmu
@@ -146,6 +152,9 @@ func (h *Hub) Join(ctx context.Context, nc net.Conn, req JoinRequest) error {
 	if req.Since != nil {
 		c.cursor.Store(*req.Since)
 		c.replaying.Store(true)
+		if req.Kind == UserStream {
+			c.fromLog = r.headSeq()
+		}
 	} else {
 		c.cursor.Store(r.headSeq())
 	}
@@ -468,6 +477,7 @@ func (c *conn) replay() error {
 	}
 	if len(events) == 0 {
 		// Nothing newer in the log yet: the room will have it.
+		c.fromLog = 0
 		c.replaying.Store(false)
 		select {
 		case <-time.After(10 * time.Millisecond):

@@ -247,7 +247,7 @@ func (r *room) oldest() int64 {
 
 // next returns the connection's pending ephemeral messages and up to n
 // frames after its cursor, or replay=true when the cursor is older than the
-// ring.
+// ring or than c.fromLog.
 func (r *room) next(c *conn, n int, buf []frame) (eph [][]byte, frames []frame, replay bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
@@ -256,7 +256,7 @@ func (r *room) next(c *conn, n int, buf []frame) (eph [][]byte, frames []frame, 
 	if cursor >= r.head {
 		return eph, buf[:0], false
 	}
-	if cursor < r.oldest() {
+	if cursor < r.oldest() || cursor < c.fromLog {
 		return eph, buf[:0], true
 	}
 	frames = buf[:0]
