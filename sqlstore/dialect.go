@@ -26,6 +26,10 @@ type dialect struct {
 	time func(time.Time) any
 	// isUnique reports a unique or primary-key violation.
 	isUnique func(error) bool
+	// remote: statements are round trips to a server. The writer then runs
+	// a batch's units without savepoints when it can, and a unit's task
+	// write rides along with its event (see unit).
+	remote bool
 }
 
 var sqliteDialect = &dialect{
@@ -77,6 +81,7 @@ func limit(n int) string {
 var postgresDialect = &dialect{
 	name:        "postgres",
 	numbered:    true,
+	remote:      true,
 	forUpdate:   " FOR UPDATE",
 	forKeyShare: " FOR KEY SHARE",
 	time:        func(t time.Time) any { return t.UTC() },

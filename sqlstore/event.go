@@ -15,11 +15,20 @@ import (
 // the lock costs one round trip before the commit.
 func (s writes) AppendEvent(ctx context.Context, e taskwire.Event) (taskwire.Event, error) {
 	e.TS = e.TS.UTC().Truncate(time.Microsecond)
-	if s.d.numbered {
-		err := s.row(ctx, `WITH next AS (UPDATE projects SET last_seq = last_seq + 1 WHERE id = ? RETURNING id, last_seq)
+	if s.d.remote {
+		// A write the unit holds back (its task's) is one more part of the
+		// statement: it touches neither the project nor the event log, so
+		// the shared snapshot of a data-modifying WITH changes nothing.
+		with, args := "WITH ", []any{}
+		if u, ok := s.q.(*unit); ok {
+			if h := u.take(); h != nil {
+				with, args = "WITH held AS ("+h.query+"), ", h.args
+			}
+		}
+		args = append(args, e.ProjectID, string(e.Type), e.ActorID, s.d.time(e.TS), string(e.Data))
+		err := s.row(ctx, with+`next AS (UPDATE projects SET last_seq = last_seq + 1 WHERE id = ? RETURNING id, last_seq)
 			INSERT INTO events (project_id, seq, type, actor_id, ts, data)
-			SELECT id, last_seq, ?::text, ?::bigint, ?::timestamptz, ?::json FROM next RETURNING seq`,
-			e.ProjectID, string(e.Type), e.ActorID, s.d.time(e.TS), string(e.Data)).Scan(&e.Seq)
+			SELECT id, last_seq, ?::text, ?::bigint, ?::timestamptz, ?::json FROM next RETURNING seq`, args...).Scan(&e.Seq)
 		return e, notFound(err, taskwire.MsgProjectNotFound)
 	}
 	err := s.row(ctx, "UPDATE projects SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq", e.ProjectID).Scan(&e.Seq)

@@ -3,9 +3,12 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -195,6 +198,153 @@ func TestWriterSurvivesLostConnection(t *testing.T) {
 				t.Fatal("the next unit of work never returned: the writer hangs")
 			}
 			t.Logf("%d of %d units committed around the break", committed, n)
+		})
+	}
+}
+
+// TestBatchWithoutSavepointsPostgres: on PostgreSQL a batch first runs
+// without savepoints. A unit that fails having only read leaves the others
+// committed in that one pass; a unit that fails after a write, or whose
+// read failed at the server (the transaction is then aborted), makes the
+// batch run again with savepoints, where it fails alone with its own
+// error. A task write held back for the event's statement is seen by the
+// unit's later reads and is never lost.
+func TestBatchWithoutSavepointsPostgres(t *testing.T) {
+	db := newPostgres(t)
+	ctx := context.Background()
+	var alice taskwire.User
+	var p taskwire.Project
+	var task taskwire.Task
+	mustUpdate(t, db, func(tx taskwire.Tx) (err error) {
+		if alice, err = tx.CreateUser(ctx, taskwire.User{Email: "a@example.com", Username: "a", HashedPassword: "x", CreatedAt: time.Now()}); err != nil {
+			return err
+		}
+		if p, err = tx.CreateProject(ctx, taskwire.Project{Name: "p", OwnerID: alice.ID, CreatedAt: time.Now()}); err != nil {
+			return err
+		}
+		task, err = tx.CreateTask(ctx, taskwire.Task{Title: "t0", Status: taskwire.StatusTodo, ProjectID: p.ID, Version: 1, CreatedAt: time.Now(), UpdatedAt: time.Now()})
+		return err
+	})
+	errRefused := errors.New("refused after reading")
+	noSuchUser := int64(1 << 40)
+
+	// Each good unit renames the task, reads it back, appends an event.
+	// failing is the unit placed in the middle of the batch.
+	for _, tc := range []struct {
+		name    string
+		failing func(tx taskwire.Tx) error
+		wantErr func(error) bool
+		rerun   bool // the units before the failing one ran twice
+	}{
+		{"FailsAfterReads", func(tx taskwire.Tx) error {
+			if _, _, _, err := tx.LockTask(ctx, task.ID, alice.ID); err != nil {
+				return err
+			}
+			return errRefused
+		}, func(err error) bool { return errors.Is(err, errRefused) }, false},
+		{"ReadFailsAtServer", func(tx taskwire.Tx) error {
+			_, err := tx.UserByUsername(ctx, "bad\xffutf8")
+			return err
+		}, func(err error) bool { return err != nil && !strings.Contains(err.Error(), "25P02") }, true},
+		{"HeldWriteFailsWithItsEvent", func(tx taskwire.Tx) error {
+			bad := task
+			bad.AssigneeID = &noSuchUser // a foreign key violation, reported with the event
+			if err := tx.UpdateTask(ctx, bad); err != nil {
+				return err
+			}
+			_, err := tx.AppendEvent(ctx, taskwire.Event{ProjectID: p.ID, ActorID: alice.ID, Type: taskwire.EventTaskUpdated, Data: []byte(`{}`), TS: time.Now()})
+			return err
+		}, func(err error) bool { return err != nil && strings.Contains(err.Error(), "23503") }, true},
+		{"HeldWriteFailsBeforeARead", func(tx taskwire.Tx) error {
+			bad := task
+			bad.AssigneeID = &noSuchUser
+			if err := tx.UpdateTask(ctx, bad); err != nil {
+				return err
+			}
+			_, err := tx.Task(ctx, task.ID)
+			return err
+		}, func(err error) bool { return err != nil && strings.Contains(err.Error(), "23503") }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before, err := db.Events(ctx, p.ID, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			started, release := make(chan struct{}), make(chan struct{})
+			held := make(chan error, 1)
+			go func() {
+				held <- db.Update(ctx, func(taskwire.Tx) error { close(started); <-release; return nil })
+			}()
+			<-started
+			const n = 7
+			var runs [n]atomic.Int32
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					errs[i] = db.Update(ctx, func(tx taskwire.Tx) error {
+						runs[i].Add(1)
+						if i == n/2 {
+							return tc.failing(tx)
+						}
+						cur, err := tx.Task(ctx, task.ID)
+						if err != nil {
+							return err
+						}
+						cur.Title = fmt.Sprint(tc.name, " ", i)
+						cur.Version++
+						if err := tx.UpdateTask(ctx, cur); err != nil {
+							return err
+						}
+						if got, err := tx.Task(ctx, task.ID); err != nil || got.Title != cur.Title {
+							return fmt.Errorf("the unit reads back %q (%v), want its own write %q", got.Title, err, cur.Title)
+						}
+						cur.Title += " and again" // held until the event carries it
+						if err := tx.UpdateTask(ctx, cur); err != nil {
+							return err
+						}
+						_, err = tx.AppendEvent(ctx, taskwire.Event{ProjectID: p.ID, ActorID: alice.ID, Type: taskwire.EventTaskUpdated,
+							Data: fmt.Appendf(nil, `{"title":%q}`, cur.Title), TS: time.Now()})
+						return err
+					})
+				})
+				time.Sleep(5 * time.Millisecond) // queue in order
+			}
+			time.Sleep(200 * time.Millisecond)
+			close(release)
+			wg.Wait()
+			if err := <-held; err != nil {
+				t.Fatal(err)
+			}
+			for i, err := range errs {
+				switch {
+				case i == n/2 && !tc.wantErr(err):
+					t.Errorf("the failing unit returned %v", err)
+				case i != n/2 && err != nil:
+					t.Errorf("unit %d: %v", i, err)
+				case i != n/2 && (tc.rerun && i < n/2) != (runs[i].Load() == 2):
+					t.Errorf("unit %d ran %d times (the batch ran again: %v)", i, runs[i].Load(), tc.rerun)
+				}
+			}
+			after, err := db.Events(ctx, p.ID, 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := len(after) - len(before); got != n-1 {
+				t.Fatalf("%d events appended, want %d", got, n-1)
+			}
+			last := after[len(after)-1]
+			final, err := db.Task(ctx, task.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := fmt.Sprintf(`{"title":%q}`, final.Title); string(last.Data) != want || !strings.HasSuffix(final.Title, " and again") {
+				t.Errorf("the task is %q; the last event says %s", final.Title, last.Data)
+			}
+			if final.AssigneeID != nil {
+				t.Errorf("the failing unit's write committed: assignee %d", *final.AssigneeID)
+			}
+			task = final
 		})
 	}
 }

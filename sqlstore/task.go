@@ -58,11 +58,18 @@ func (s writes) CreateTask(ctx context.Context, t taskwire.Task) (taskwire.Task,
 	return t, dbErr(err)
 }
 
-// UpdateTask implements taskwire.Tx.
+// UpdateTask implements taskwire.Tx. On PostgreSQL the write is held back
+// to be sent with the unit's next statement — usually its event, which
+// then carries it (see unit) — so a failure may be reported by that
+// statement instead.
 func (s writes) UpdateTask(ctx context.Context, t taskwire.Task) error {
-	_, err := s.exec(ctx, `UPDATE tasks SET title = ?, description = ?, status = ?, assignee_id = ?,
-		version = ?, updated_at = ?, assigned_seq = ? WHERE id = ?`,
-		t.Title, t.Description, string(t.Status), t.AssigneeID, t.Version, s.d.time(t.UpdatedAt), t.AssignedSeq, t.ID)
+	const q = `UPDATE tasks SET title = ?, description = ?, status = ?, assignee_id = ?,
+		version = ?, updated_at = ?, assigned_seq = ? WHERE id = ?`
+	args := []any{t.Title, t.Description, string(t.Status), t.AssigneeID, t.Version, s.d.time(t.UpdatedAt), t.AssignedSeq, t.ID}
+	if u, ok := s.q.(*unit); ok && s.d.remote {
+		return u.hold(q, args)
+	}
+	_, err := s.exec(ctx, q, args...)
 	return dbErr(err)
 }
 

@@ -141,7 +141,30 @@ func (w *writer) run() {
 }
 
 // commit runs a batch in one transaction and records each unit's outcome.
+//
+// Each unit runs in a savepoint, so that one that fails leaves the others
+// alone. Where a savepoint is a round trip to the server (PostgreSQL) the
+// batch first runs without them: a unit that fails having only read
+// changed nothing, and the batch goes on; one that fails after a write
+// (rare: the domain checks before it writes) leaves nothing to roll back
+// to, so the batch is rolled back and runs again with savepoints.
 func (w *writer) commit(batch []*writeReq) {
+	if w.db.d.remote && len(batch) > 1 {
+		if !w.commitBatch(batch, false) {
+			return
+		}
+		for _, req := range batch {
+			req.err, req.hooks = nil, nil
+		}
+	}
+	w.commitBatch(batch, true)
+}
+
+// commitBatch runs the batch in one transaction, with a savepoint per unit
+// or without (then a lone unit's failure rolls back everything). Without
+// savepoints it stops and returns again=true, with nothing committed, when
+// a unit fails after changing data.
+func (w *writer) commitBatch(batch []*writeReq, savepoints bool) (again bool) {
 	// Statements run with a context that is never cancelled: interrupting
 	// SQLite mid-statement rolls back the whole transaction, batch and all.
 	ctx := context.Background()
@@ -161,7 +184,7 @@ func (w *writer) commit(batch []*writeReq) {
 	sqlTx, err := w.begin(ctx)
 	if err != nil {
 		fail(wrap("begin", err))
-		return
+		return false
 	}
 	// Where the batch's statements go. SQLite: the connection's prepared
 	// statements, inside the transaction. PostgreSQL: the transaction
@@ -176,6 +199,7 @@ func (w *writer) commit(batch []*writeReq) {
 	// A lone unit needs no savepoint: if it fails, the transaction is
 	// rolled back whole.
 	single := len(batch) == 1
+	savepoints = savepoints && !single
 	abort := func(err error) {
 		if rerr := sqlTx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			w.db.logger.Error("sqlstore: rollback failed", "err", rerr)
@@ -199,29 +223,52 @@ func (w *writer) commit(batch []*writeReq) {
 			req.err = err
 			continue
 		}
-		if !single {
+		if savepoints {
 			sp := "SAVEPOINT unit"
 			if open {
 				sp = "RELEASE unit; SAVEPOINT unit"
 			}
 			if err := ctl(sp); err != nil {
 				abort(wrap("savepoint", err))
-				return
+				return false
 			}
 			open = true
 		}
-		t := &tx{writes: writes{reads{q: uncancelable{q}, d: w.db.d}}, sqlTx: sqlTx}
+		u := &unit{q: uncancelable{q}, d: w.db.d}
+		t := &tx{writes: writes{reads{q: u, d: w.db.d}}, sqlTx: sqlTx, unit: u}
 		req.err = run(req.fn, t)
+		if req.err == nil {
+			req.err = u.flush(ctx)
+		} else if u.err != nil {
+			req.err = u.err // the held write failed; what followed saw an aborted transaction
+		}
 		if req.err != nil {
-			if single {
+			switch {
+			case single:
 				continue // nothing committed: ROLLBACK below
+			case savepoints:
+				if err := ctl("ROLLBACK TO unit; RELEASE unit"); err != nil {
+					abort(wrap("rollback to savepoint", err))
+					return false
+				}
+				open = false
+				continue
 			}
-			if err := ctl("ROLLBACK TO unit; RELEASE unit"); err != nil {
-				abort(wrap("rollback to savepoint", err))
-				return
+			// No savepoint to go back to. A read that failed left the
+			// transaction aborted too, so a unit that seems only to have
+			// read is checked with one statement.
+			if unreachable(req.err) {
+				abort(req.err)
+				return false
 			}
-			open = false
-			continue
+			if !u.dirty && ctl("SELECT 1") == nil {
+				continue
+			}
+			if err := sqlTx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+				w.db.logger.Error("sqlstore: rollback failed", "err", err)
+				w.dropConn()
+			}
+			return true
 		}
 		req.hooks = t.hooks
 		if req.hooks == nil {
@@ -233,11 +280,12 @@ func (w *writer) commit(batch []*writeReq) {
 		if err := sqlTx.Rollback(); err != nil {
 			abort(wrap("rollback", err))
 		}
-		return
+		return false
 	}
 	if err := sqlTx.Commit(); err != nil {
 		abort(wrap("commit", err))
 	}
+	return false
 }
 
 // begin starts the batch's transaction on the writer's connection, opening
@@ -312,12 +360,18 @@ func (u uncancelable) QueryRowContext(ctx context.Context, query string, args ..
 type tx struct {
 	writes
 	sqlTx *sql.Tx
+	unit  *unit
 	hooks []func()
 }
 
 // SQLTx returns the database transaction of the unit of work, for a job
-// queue that inserts its jobs in it (River's InsertTx).
-func (t *tx) SQLTx() *sql.Tx { return t.sqlTx }
+// queue that inserts its jobs in it (River's InsertTx). What it runs there
+// counts as a change of the unit's.
+func (t *tx) SQLTx() *sql.Tx {
+	t.unit.flush(context.Background())
+	t.unit.dirty = true
+	return t.sqlTx
+}
 
 var _ taskwire.Tx = (*tx)(nil)
 
