@@ -392,15 +392,12 @@ func TestNotificationResumeShowsInboxNow(t *testing.T) {
 			Read bool
 		}
 	}
-	next := func(ws *websocket.Conn) push {
+	next := func(ws *websocket.Conn) (p push) {
 		t.Helper()
-		_, msg, err := ws.Read(ctx)
-		if err != nil {
-			t.Fatalf("read: %v", err)
-		}
-		var p push
-		if err := json.Unmarshal(msg, &p); err != nil {
-			t.Fatalf("decode %s: %v", msg, err)
+		ev := readAny(t, ctx, ws)
+		p.Seq = ev.Seq
+		if err := json.Unmarshal(ev.Data, &p.Data); err != nil {
+			t.Fatalf("decode %s: %v", ev.Data, err)
 		}
 		return p
 	}

@@ -141,13 +141,7 @@ func TestWriterSurvivesLostConnection(t *testing.T) {
 				_, err := tx.AppendEvent(ctx, taskwire.Event{ProjectID: p.ID, ActorID: alice.ID, Type: taskwire.EventTaskCreated, Data: []byte(`{}`), TS: time.Now()})
 				return err
 			}
-			// Hold the writer so that the next units queue into one batch.
-			started, release := make(chan struct{}), make(chan struct{})
-			held := make(chan error, 1)
-			go func() {
-				held <- db.Update(ctx, func(taskwire.Tx) error { close(started); <-release; return nil })
-			}()
-			<-started
+			release := holdWriter(db)
 			const n = 6
 			errs := make(chan error, n)
 			for i := range n {
@@ -164,8 +158,7 @@ func TestWriterSurvivesLostConnection(t *testing.T) {
 				}()
 			}
 			time.Sleep(200 * time.Millisecond) // let them queue
-			close(release)
-			if err := <-held; err != nil {
+			if err := release(); err != nil {
 				t.Fatal(err)
 			}
 			timeout := time.After(30 * time.Second)
@@ -270,12 +263,7 @@ func TestBatchWithoutSavepointsPostgres(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			started, release := make(chan struct{}), make(chan struct{})
-			held := make(chan error, 1)
-			go func() {
-				held <- db.Update(ctx, func(taskwire.Tx) error { close(started); <-release; return nil })
-			}()
-			<-started
+			release := holdWriter(db)
 			const n = 7
 			var runs [n]atomic.Int32
 			errs := make([]error, n)
@@ -311,11 +299,10 @@ func TestBatchWithoutSavepointsPostgres(t *testing.T) {
 				time.Sleep(5 * time.Millisecond) // queue in order
 			}
 			time.Sleep(200 * time.Millisecond)
-			close(release)
-			wg.Wait()
-			if err := <-held; err != nil {
+			if err := release(); err != nil {
 				t.Fatal(err)
 			}
+			wg.Wait()
 			for i, err := range errs {
 				switch {
 				case i == n/2 && !tc.wantErr(err):
@@ -347,4 +334,17 @@ func TestBatchWithoutSavepointsPostgres(t *testing.T) {
 			task = final
 		})
 	}
+}
+
+// holdWriter occupies the store's writer with a unit of work until the
+// returned release is called, so that the units sent meanwhile queue up
+// and commit as one batch. release returns the holding unit's outcome.
+func holdWriter(db *sqlstore.DB) (release func() error) {
+	started, done := make(chan struct{}), make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		held <- db.Update(context.Background(), func(taskwire.Tx) error { close(started); <-done; return nil })
+	}()
+	<-started
+	return func() error { close(done); return <-held }
 }

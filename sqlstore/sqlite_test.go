@@ -413,16 +413,7 @@ func testGroupCommit(t *testing.T, db *sqlstore.DB) {
 
 	// A first unit holds the writer while the burst queues behind it, so the
 	// burst is committed as one batch.
-	started, release := make(chan struct{}), make(chan struct{})
-	holdErr := make(chan error, 1)
-	go func() {
-		holdErr <- db.Update(ctx, func(taskwire.Tx) error {
-			close(started)
-			<-release
-			return nil
-		})
-	}()
-	<-started
+	release := holdWriter(db)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
@@ -457,11 +448,10 @@ func testGroupCommit(t *testing.T, db *sqlstore.DB) {
 		})
 	}
 	time.Sleep(200 * time.Millisecond) // let the burst queue up
-	close(release)
-	wg.Wait()
-	if err := <-holdErr; err != nil {
+	if err := release(); err != nil {
 		t.Fatal(err)
 	}
+	wg.Wait()
 	if batched.Load() == 0 {
 		t.Fatal("no unit shared a transaction with another: the burst was not group-committed, so the test proves nothing")
 	}
