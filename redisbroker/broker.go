@@ -44,10 +44,8 @@ var (
 // checks that it answers. Channels are named prefix+"p:<id>" (projects) and
 // prefix+"u:<id>" (users).
 func New(ctx context.Context, logger *slog.Logger, client *redis.Client, prefix string, reg prometheus.Registerer) (*Broker, error) {
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := client.Ping(pctx).Err(); err != nil {
-		return nil, fmt.Errorf("redis: %w", err)
+	if err := Check(ctx, client); err != nil {
+		return nil, err
 	}
 	counter := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
@@ -66,6 +64,16 @@ func New(ctx context.Context, logger *slog.Logger, client *redis.Client, prefix 
 		reg.MustRegister(b.published, b.received, b.dropped, b.reconnects)
 	}
 	return b, nil
+}
+
+// Check reports whether Redis answers within 5 seconds.
+func Check(ctx context.Context, client *redis.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+	return nil
 }
 
 // Ping checks Redis, for /readyz.
@@ -161,6 +169,7 @@ func (b *Broker) Run(ctx context.Context, deliver func(realtime.Message)) error 
 }
 
 func (b *Broker) publishLoop(ctx context.Context) {
+	away := false // the last publish failed; logged once per outage
 	for {
 		select {
 		case <-ctx.Done():
@@ -172,8 +181,16 @@ func (b *Broker) publishLoop(ctx context.Context) {
 			if err != nil {
 				// Redis is away: the subscribers' rooms repair from the
 				// database when it returns; do not wait for it here.
+				if !away {
+					b.logger.Warn("redis: publish failed; rooms catch up from the database until it is back", "err", err)
+					away = true
+				}
 				b.dropped.Inc()
 				continue
+			}
+			if away {
+				b.logger.Info("redis: publishing again")
+				away = false
 			}
 			b.published.Inc()
 		}

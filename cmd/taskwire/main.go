@@ -46,6 +46,10 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// go-redis prints its connection retries through a package-wide logger;
+	// Taskwire reports Redis's state itself (a start-up failure as one
+	// line, an outage in its own log and on /readyz and /metrics).
+	redis.SetLogger(quietRedis{})
 	if err := run(ctx, os.Args, os.Getenv, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "taskwire:", err)
 		os.Exit(1)
@@ -134,7 +138,7 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 func openWithJobs(ctx context.Context, cfg config, logger *slog.Logger) (*sqlstore.DB, *sql.DB, error) {
 	db, err := openStore(ctx, cfg, logger)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	conns := 1
 	if db.Postgres() {
@@ -225,6 +229,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger := newLogger(cfg, stderr)
 	ensureTwoProcs(getenv)
 
+	// Redis first: a wrong REDIS_URL fails before the database is touched.
+	var rc *redis.Client
+	if cfg.RedisURL != "" {
+		opts, _ := redis.ParseURL(cfg.RedisURL) // checked by loadConfig
+		rc = redis.NewClient(opts)
+		defer rc.Close()
+		if err := redisbroker.Check(ctx, rc); err != nil {
+			return fmt.Errorf("REDIS_URL: %w", err)
+		}
+	}
+
 	// Email jobs run on River, on their own pool (see openWithJobs).
 	db, jobPool, err := openWithJobs(ctx, cfg, logger)
 	if err != nil {
@@ -271,10 +286,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var broker realtime.Broker = realtime.NewMemoryBroker()
 	var presence realtime.PresenceStore
 	var limiters func(string, auth.Rate) httpapi.Limiter
-	if cfg.RedisURL != "" {
-		opts, _ := redis.ParseURL(cfg.RedisURL) // checked by loadConfig
-		rc := redis.NewClient(opts)
-		defer rc.Close()
+	if rc != nil {
 		rb, err := redisbroker.New(ctx, logger, rc, cfg.RedisPrefix, reg)
 		if err != nil {
 			return fmt.Errorf("REDIS_URL: %w", err)
@@ -410,6 +422,11 @@ func instanceID() string {
 }
 
 // servePprof exposes the profiler on its own listener, never on the API's.
+// quietRedis discards go-redis's own log lines.
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
+
 func servePprof(addr string, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
