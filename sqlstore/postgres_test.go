@@ -227,7 +227,7 @@ func TestBatchWithoutSavepointsPostgres(t *testing.T) {
 		name    string
 		failing func(tx taskwire.Tx) error
 		wantErr func(error) bool
-		rerun   bool // the units before the failing one ran twice
+		rerun   bool // the batch runs again, with savepoints
 	}{
 		{"FailsAfterReads", func(tx taskwire.Tx) error {
 			if _, _, _, err := tx.LockTask(ctx, task.ID, alice.ID); err != nil {
@@ -303,15 +303,26 @@ func TestBatchWithoutSavepointsPostgres(t *testing.T) {
 				t.Fatal(err)
 			}
 			wg.Wait()
+			// Units before the failing one in its batch run twice when the
+			// batch runs again. (A unit that missed the batch runs once,
+			// so the test asks for at least one rerun, not three.)
+			twice := 0
 			for i, err := range errs {
 				switch {
 				case i == n/2 && !tc.wantErr(err):
 					t.Errorf("the failing unit returned %v", err)
 				case i != n/2 && err != nil:
 					t.Errorf("unit %d: %v", i, err)
-				case i != n/2 && (tc.rerun && i < n/2) != (runs[i].Load() == 2):
-					t.Errorf("unit %d ran %d times (the batch ran again: %v)", i, runs[i].Load(), tc.rerun)
 				}
+				switch r := runs[i].Load(); {
+				case r == 2 && i < n/2:
+					twice++
+				case r != 1 && i != n/2:
+					t.Errorf("unit %d ran %d times", i, r)
+				}
+			}
+			if tc.rerun != (twice > 0) {
+				t.Errorf("%d units before the failing one ran twice; the batch should run again: %v", twice, tc.rerun)
 			}
 			after, err := db.Events(ctx, p.ID, 0, 0)
 			if err != nil {
