@@ -30,14 +30,23 @@ type IdempotencyRecord struct {
 	CreatedAt time.Time
 }
 
-// idempotent runs create unless k has already been answered, in which case
-// it returns the first answer. The key is claimed first, in the same unit
-// of work: a concurrent request with the same key waits on the claim (or,
-// on SQLite, runs after it) and then replays its answer, so a committed
-// create is never repeated.
-func idempotent[T any](ctx context.Context, tx Tx, k IdempotencyKey, now time.Time, create func() (T, error)) (T, error) {
+// idempotent runs check and create unless k has already been answered, in
+// which case it returns the first answer. The key is claimed between the
+// two, in the same unit of work: a concurrent request with the same key
+// waits on the claim (or, on SQLite, runs after it) and then replays its
+// answer, so a committed create is never repeated. check holds the
+// request's permission and validity checks, which only read: a refused
+// request then fails before anything is written, which lets the store's
+// writer leave the rest of its batch alone. check may be nil.
+func idempotent[T any](ctx context.Context, tx Tx, k IdempotencyKey, now time.Time, check func() error, create func() (T, error)) (T, error) {
 	var zero T
+	if check == nil {
+		check = func() error { return nil }
+	}
 	if k.Key == "" {
+		if err := check(); err != nil {
+			return zero, err
+		}
 		return create()
 	}
 	if len(k.Key) > MaxIdempotencyKeyLen || !storable(k.Key) {
@@ -55,6 +64,9 @@ func idempotent[T any](ctx context.Context, tx Tx, k IdempotencyKey, now time.Ti
 		}
 		return v, nil
 	case err != nil && ErrorKind(err) != NotFound:
+		return zero, err
+	}
+	if err := check(); err != nil {
 		return zero, err
 	}
 	err = tx.PutIdempotency(ctx, IdempotencyRecord{IdempotencyKey: k, Body: []byte("null"), CreatedAt: now})

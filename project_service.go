@@ -17,7 +17,7 @@ func (s *Service) CreateProject(ctx context.Context, actor User, in NewProject, 
 	var p Project
 	err := s.update(ctx, func(tx Tx) (err error) {
 		now := s.now()
-		p, err = idempotent(ctx, tx, idem, now, func() (Project, error) {
+		p, err = idempotent(ctx, tx, idem, now, nil, func() (Project, error) {
 			p, err := tx.CreateProject(ctx, Project{Name: in.Name, Description: in.Description, OwnerID: actor.ID, CreatedAt: now})
 			if err != nil {
 				return Project{}, err
@@ -116,23 +116,26 @@ func owned(ctx context.Context, r Reader, projectID, userID int64, denied string
 func (s *Service) AddMember(ctx context.Context, actor User, projectID int64, sel UserSelector, idem IdempotencyKey) (Member, error) {
 	var m Member
 	err := s.updateProject(ctx, projectID, func(tx Tx) (err error) {
-		m, err = idempotent(ctx, tx, idem, s.now(), func() (Member, error) {
-			p, err := tx.Project(ctx, projectID)
-			if err != nil {
-				return Member{}, err
+		var p Project
+		var u User
+		check := func() (err error) {
+			if p, err = tx.Project(ctx, projectID); err != nil {
+				return err
 			}
 			if p.OwnerID != actor.ID {
-				return Member{}, Errorf(Forbidden, "Not authorized to add members to this project")
+				return Errorf(Forbidden, "Not authorized to add members to this project")
 			}
-			u, err := resolveUser(ctx, tx, sel)
-			if err != nil {
-				return Member{}, err
+			if u, err = resolveUser(ctx, tx, sel); err != nil {
+				return err
 			}
 			if ok, err := tx.IsMember(ctx, projectID, u.ID); err != nil {
-				return Member{}, err
+				return err
 			} else if ok {
-				return Member{}, Errorf(BadRequest, "User is already a member of this project")
+				return Errorf(BadRequest, "User is already a member of this project")
 			}
+			return nil
+		}
+		m, err = idempotent(ctx, tx, idem, s.now(), check, func() (Member, error) {
 			if err := tx.AddMember(ctx, projectID, u.ID); err != nil {
 				return Member{}, err
 			}

@@ -42,14 +42,14 @@ func (s *Service) CreateTask(ctx context.Context, actor User, projectID int64, i
 	var t Task
 	err := s.updateProject(ctx, projectID, func(tx Tx) (err error) {
 		now := s.now()
-		t, err = idempotent(ctx, tx, idem, now, func() (Task, error) {
-			p, err := member(ctx, tx, projectID, actor.ID)
-			if err != nil {
-				return Task{}, err
+		var p Project
+		check := func() (err error) {
+			if p, err = member(ctx, tx, projectID, actor.ID); err != nil {
+				return err
 			}
-			if err := checkAssignee(ctx, tx, projectID, in.AssigneeID); err != nil {
-				return Task{}, err
-			}
+			return checkAssignee(ctx, tx, projectID, in.AssigneeID)
+		}
+		t, err = idempotent(ctx, tx, idem, now, check, func() (Task, error) {
 			t, err := tx.CreateTask(ctx, Task{
 				Title: in.Title, Description: in.Description, Status: in.Status,
 				ProjectID: projectID, AssigneeID: in.AssigneeID, Version: 1,

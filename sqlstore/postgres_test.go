@@ -248,6 +248,20 @@ func TestBatchWithoutSavepointsPostgres(t *testing.T) {
 			_, err := tx.AppendEvent(ctx, taskwire.Event{ProjectID: p.ID, ActorID: alice.ID, Type: taskwire.EventTaskUpdated, Data: []byte(`{}`), TS: time.Now()})
 			return err
 		}, func(err error) bool { return err != nil && strings.Contains(err.Error(), "23503") }, true},
+		{"PanicsAfterAWrite", func(tx taskwire.Tx) error {
+			if _, err := tx.AppendEvent(ctx, taskwire.Event{ProjectID: p.ID, ActorID: alice.ID, Type: taskwire.EventTaskUpdated, Data: []byte(`{}`), TS: time.Now()}); err != nil {
+				return err
+			}
+			panic("after a write")
+		}, func(err error) bool { return err != nil && strings.Contains(err.Error(), "after a write") }, true},
+		{"FailsAfterAJobInsert", func(tx taskwire.Tx) error {
+			// The job queue writes through the unit's transaction.
+			st := tx.(interface{ SQLTx() *sql.Tx }).SQLTx()
+			if _, err := st.ExecContext(ctx, "CREATE TEMPORARY TABLE unit_jobs (id int)"); err != nil {
+				return err
+			}
+			return errRefused
+		}, func(err error) bool { return errors.Is(err, errRefused) }, true},
 		{"HeldWriteFailsBeforeARead", func(tx taskwire.Tx) error {
 			bad := task
 			bad.AssigneeID = &noSuchUser

@@ -37,7 +37,9 @@ type heldExec struct {
 var _ querier = (*unit)(nil)
 
 // hold keeps a write whose result only matters as an error until the next
-// statement, or the unit's end.
+// statement, or the unit's end. Only a write that touches neither projects
+// nor events may be held: writes.AppendEvent folds it into its own
+// statement, where PostgreSQL would refuse a second change of one row.
 func (u *unit) hold(query string, args []any) error {
 	if err := u.flush(context.Background()); err != nil {
 		return err
@@ -57,11 +59,12 @@ func (u *unit) take() *heldExec {
 	return h
 }
 
-// flush sends the held write, if any.
+// flush sends the held write, if any, and returns the first failure of a
+// held write, whenever it was sent.
 func (u *unit) flush(ctx context.Context) error {
 	h := u.held
 	if h == nil {
-		return nil
+		return u.err
 	}
 	u.held = nil
 	u.dirty = true

@@ -147,7 +147,8 @@ func (w *writer) run() {
 // batch first runs without them: a unit that fails having only read
 // changed nothing, and the batch goes on; one that fails after a write
 // (rare: the domain checks before it writes) leaves nothing to roll back
-// to, so the batch is rolled back and runs again with savepoints.
+// to, so the batch is rolled back and runs again with savepoints. (Rows a
+// failed unit locked while reading stay locked until the batch commits.)
 func (w *writer) commit(batch []*writeReq) {
 	if w.db.d.remote && len(batch) > 1 {
 		if !w.commitBatch(batch, false) {
