@@ -24,7 +24,7 @@ func (s *Service) notify(ctx context.Context, tx Tx, actor User, p Project, task
 	if err != nil {
 		return err
 	}
-	tx.AfterCommit(func() { s.pub.PublishNotification(n) })
+	tx.AfterCommit(func() { s.pub.PublishNotification(*n) })
 	return nil
 }
 

@@ -102,8 +102,11 @@ type Tx interface {
 	// FinishIdempotency replaces the body stored under a key.
 	FinishIdempotency(ctx context.Context, k IdempotencyKey, body []byte) error
 
-	// CreateNotification assigns the user's next seq and stores n.
-	CreateNotification(ctx context.Context, n Notification) (Notification, error)
+	// CreateNotification assigns the user's next seq and stores n. The
+	// returned notification's ID and Seq may be set only as the unit of
+	// work commits (PostgreSQL numbers a batch's notifications together,
+	// just before its commit): read them in an AfterCommit hook.
+	CreateNotification(ctx context.Context, n Notification) (*Notification, error)
 	// MarkRead marks one of the user's notifications read and returns it.
 	// Returns NotFound "Notification not found" if it is not the user's.
 	MarkRead(ctx context.Context, userID, id int64) (Notification, error)

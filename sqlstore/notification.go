@@ -1,8 +1,13 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"github.com/taskwire/taskwire"
 )
@@ -77,17 +82,79 @@ func (s reads) NotificationSettings(ctx context.Context, userID int64) (taskwire
 }
 
 // CreateNotification implements taskwire.Tx. The user row's
-// notification_seq is bumped in the same unit of work, which serializes
-// notifications per user as last_seq does events per project.
-func (s writes) CreateNotification(ctx context.Context, n taskwire.Notification) (taskwire.Notification, error) {
+// notification_seq is bumped in the same transaction, which serializes
+// notifications per user as last_seq does events per project. In a
+// PostgreSQL batch without savepoints the notification waits for the end
+// of the batch (see unit.notes and numberNotifications), so that user rows
+// stay locked only from there to the commit.
+func (s writes) CreateNotification(ctx context.Context, n taskwire.Notification) (*taskwire.Notification, error) {
+	if u, ok := s.q.(*unit); ok && u.notes != nil {
+		np := &n
+		*u.notes = append(*u.notes, np)
+		return np, nil
+	}
 	err := s.row(ctx, "UPDATE users SET notification_seq = notification_seq + 1 WHERE id = ? RETURNING notification_seq", n.UserID).Scan(&n.Seq)
 	if err != nil {
-		return taskwire.Notification{}, notFound(err, taskwire.MsgUserNotFound)
+		return nil, notFound(err, taskwire.MsgUserNotFound)
 	}
 	err = s.row(ctx, `INSERT INTO notifications (user_id, seq, type, project_id, task_id, actor_id, read, created_at, data)
 		VALUES (?, ?, ?, ?, ?, ?, FALSE, ?, ?) RETURNING id`,
 		n.UserID, n.Seq, string(n.Type), n.ProjectID, n.TaskID, n.ActorID, s.d.time(n.CreatedAt), string(n.Data)).Scan(&n.ID)
-	return n, dbErr(err)
+	if err != nil {
+		return nil, dbErr(err)
+	}
+	return &n, nil
+}
+
+// numberNotifications stores the notifications a PostgreSQL batch
+// created, in their order, each user's numbered after that user's newest:
+// one statement per user, users in id order, so two batches never wait on
+// each other's user rows in a cycle. It sets each one's ID and Seq.
+// Returns NotFound "User not found" for a user who no longer exists.
+func numberNotifications(ctx context.Context, q querier, d *dialect, notes []*taskwire.Notification) error {
+	byUser := map[int64][]*taskwire.Notification{}
+	for _, n := range notes {
+		byUser[n.UserID] = append(byUser[n.UserID], n)
+	}
+	users := slices.Sorted(maps.Keys(byUser))
+	for _, uid := range users {
+		ns := byUser[uid]
+		var b strings.Builder
+		args := []any{len(ns), uid, len(ns), uid}
+		b.WriteString(`WITH u AS (UPDATE users SET notification_seq = notification_seq + ? WHERE id = ? RETURNING notification_seq - ? AS base)
+			INSERT INTO notifications (user_id, seq, type, project_id, task_id, actor_id, read, created_at, data)
+			SELECT ?::bigint, u.base + v.ord, v.type, v.project_id, v.task_id, v.actor_id, FALSE, v.created_at, v.data
+			FROM u, (VALUES `)
+		for i, n := range ns {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(?::bigint, ?::text, ?::bigint, ?::bigint, ?::bigint, ?::timestamptz, ?::json)")
+			args = append(args, i+1, string(n.Type), n.ProjectID, n.TaskID, n.ActorID, d.time(n.CreatedAt), string(n.Data))
+		}
+		b.WriteString(") AS v (ord, type, project_id, task_id, actor_id, created_at, data) RETURNING id, seq")
+		rows, err := q.QueryContext(ctx, d.rebind(b.String()), args...)
+		type idSeq struct{ id, seq int64 }
+		got, err := list(rows, err, func(r *sql.Rows) (idSeq, error) {
+			var x idSeq
+			return x, r.Scan(&x.id, &x.seq)
+		})
+		if err != nil {
+			return err
+		}
+		if len(got) == 0 {
+			return taskwire.Errorf(taskwire.NotFound, "%s", taskwire.MsgUserNotFound)
+		}
+		if len(got) != len(ns) {
+			return fmt.Errorf("sqlstore: %d notifications stored for user %d, want %d", len(got), uid, len(ns))
+		}
+		// The seqs are base+1 .. base+len(ns), in the order of ns.
+		slices.SortFunc(got, func(a, b idSeq) int { return cmp.Compare(a.seq, b.seq) })
+		for i, n := range ns {
+			n.ID, n.Seq = got[i].id, got[i].seq
+		}
+	}
+	return nil
 }
 
 // MarkRead implements taskwire.Tx.

@@ -373,3 +373,122 @@ func holdWriter(db *sqlstore.DB) (release func() error) {
 	<-started
 	return func() error { close(done); return <-held }
 }
+
+// TestBatchNotificationsPostgres: the notifications of a batch are stored
+// together before its commit. Units that notify the same users, in any
+// order, leave each user's notifications numbered 1..k without a gap in the
+// order the units ran, every returned notification carries the ID and seq
+// it was stored with, and a unit that notifies a user who does not exist
+// fails alone with "User not found".
+func TestBatchNotificationsPostgres(t *testing.T) {
+	db := newPostgres(t)
+	ctx := context.Background()
+	users := make([]taskwire.User, 3)
+	var p taskwire.Project
+	mustUpdate(t, db, func(tx taskwire.Tx) (err error) {
+		for i := range users {
+			name := fmt.Sprint("u", i)
+			if users[i], err = tx.CreateUser(ctx, taskwire.User{Email: name + "@example.com", Username: name, HashedPassword: "x", CreatedAt: time.Now()}); err != nil {
+				return err
+			}
+		}
+		p, err = tx.CreateProject(ctx, taskwire.Project{Name: "p", OwnerID: users[0].ID, CreatedAt: time.Now()})
+		return err
+	})
+	for _, tc := range []struct {
+		name     string
+		badUnit  int // -1: none
+		wantSeqs int // per user, after this round
+	}{
+		{"OverlappingUsers", -1, 6},
+		{"OneUnitNotifiesNobody", 3, 11}, // the bad unit's notifications are rolled back with it
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			release := holdWriter(db)
+			const n = 6
+			got := make([][]*taskwire.Notification, n)
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					errs[i] = db.Update(ctx, func(tx taskwire.Tx) error {
+						got[i] = nil
+						order := []int{0, 1, 2}
+						if i%2 == 1 {
+							order = []int{2, 1, 0}
+						}
+						for _, u := range order {
+							nt, err := tx.CreateNotification(ctx, taskwire.Notification{UserID: users[u].ID, Type: taskwire.NotifyTaskAssigned,
+								ProjectID: p.ID, ActorID: users[0].ID, CreatedAt: time.Now(), Data: fmt.Appendf(nil, `{"unit":%d}`, i)})
+							if err != nil {
+								return err
+							}
+							got[i] = append(got[i], nt)
+						}
+						if i == tc.badUnit {
+							_, err := tx.CreateNotification(ctx, taskwire.Notification{UserID: 1 << 40, Type: taskwire.NotifyTaskAssigned,
+								ProjectID: p.ID, ActorID: users[0].ID, CreatedAt: time.Now(), Data: []byte(`{}`)})
+							return err
+						}
+						return nil
+					})
+				})
+				time.Sleep(5 * time.Millisecond)
+			}
+			time.Sleep(200 * time.Millisecond)
+			if err := release(); err != nil {
+				t.Fatal(err)
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if i == tc.badUnit {
+					if taskwire.ErrorKind(err) != taskwire.NotFound || !strings.Contains(err.Error(), taskwire.MsgUserNotFound) {
+						t.Errorf("the unit notifying nobody returned %v, want NotFound %q", err, taskwire.MsgUserNotFound)
+					}
+				} else if err != nil {
+					t.Errorf("unit %d: %v", i, err)
+				}
+			}
+			for _, u := range users {
+				stored, err := db.NotificationsAfter(ctx, u.ID, 0, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(stored) != tc.wantSeqs {
+					t.Fatalf("user %d has %d notifications, want %d", u.ID, len(stored), tc.wantSeqs)
+				}
+				byID := map[int64]taskwire.Notification{}
+				for j, s := range stored {
+					if s.Seq != int64(j+1) {
+						t.Fatalf("user %d: seqs %v..., want 1..%d", u.ID, s.Seq, tc.wantSeqs)
+					}
+					byID[s.ID] = s
+				}
+				// The returned notifications are the stored ones, numbered in
+				// the order the units committed.
+				last := int64(tc.wantSeqs - n)
+				if tc.badUnit >= 0 {
+					last++
+				}
+				for i := range n {
+					if i == tc.badUnit {
+						continue
+					}
+					for _, nt := range got[i] {
+						if nt.UserID != u.ID {
+							continue
+						}
+						s, ok := byID[nt.ID]
+						if !ok || s.Seq != nt.Seq || string(s.Data) != string(nt.Data) {
+							t.Errorf("unit %d was given %+v; stored: %+v", i, *nt, s)
+						}
+						if nt.Seq <= last {
+							t.Errorf("user %d: unit %d got seq %d after %d", u.ID, i, nt.Seq, last)
+						}
+						last = nt.Seq
+					}
+				}
+			}
+		})
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+
+	"github.com/taskwire/taskwire"
 )
 
 // unit is the querier of one unit of work inside a writer's batch. It
@@ -27,6 +29,9 @@ type unit struct {
 	// statement, which then ran in a failed transaction; it is the unit's
 	// real error.
 	err error
+	// notes, when set, collects the unit's notifications for the batch to
+	// number and store before its commit (see numberNotifications).
+	notes *[]*taskwire.Notification
 }
 
 type heldExec struct {

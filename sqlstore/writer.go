@@ -149,8 +149,13 @@ func (w *writer) run() {
 // (rare: the domain checks before it writes) leaves nothing to roll back
 // to, so the batch is rolled back and runs again with savepoints. (Rows a
 // failed unit locked while reading stay locked until the batch commits.)
+// That first run also stores the batch's notifications together, right
+// before the commit, each user's row bumped once and users in id order:
+// writers whose batches notify the same people hold those rows only from
+// there to the commit, and never wait for each other's user rows in a
+// cycle.
 func (w *writer) commit(batch []*writeReq) {
-	if w.db.d.remote && len(batch) > 1 {
+	if w.db.d.remote {
 		if !w.commitBatch(batch, false) {
 			return
 		}
@@ -161,11 +166,14 @@ func (w *writer) commit(batch []*writeReq) {
 	w.commitBatch(batch, true)
 }
 
-// commitBatch runs the batch in one transaction, with a savepoint per unit
-// or without (then a lone unit's failure rolls back everything). Without
-// savepoints it stops and returns again=true, with nothing committed, when
-// a unit fails after changing data.
-func (w *writer) commitBatch(batch []*writeReq, savepoints bool) (again bool) {
+// commitBatch runs the batch in one transaction: with a savepoint per unit
+// and each notification stored as it is created (careful), or without
+// savepoints and with the notifications stored together before the commit
+// (not careful; PostgreSQL's first try). A lone unit never has a
+// savepoint: its failure rolls back everything. Without care it stops and
+// returns again=true, with nothing committed, when a unit fails after
+// changing data or the notifications cannot be stored.
+func (w *writer) commitBatch(batch []*writeReq, careful bool) (again bool) {
 	// Statements run with a context that is never cancelled: interrupting
 	// SQLite mid-statement rolls back the whole transaction, batch and all.
 	ctx := context.Background()
@@ -200,7 +208,7 @@ func (w *writer) commitBatch(batch []*writeReq, savepoints bool) (again bool) {
 	// A lone unit needs no savepoint: if it fails, the transaction is
 	// rolled back whole.
 	single := len(batch) == 1
-	savepoints = savepoints && !single
+	savepoints := careful && !single
 	abort := func(err error) {
 		if rerr := sqlTx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
 			w.db.logger.Error("sqlstore: rollback failed", "err", rerr)
@@ -216,6 +224,7 @@ func (w *writer) commitBatch(batch []*writeReq, savepoints bool) (again bool) {
 		}
 	}
 	committed := 0
+	var batchNotes []*taskwire.Notification // the committed units' notifications, to number before the commit
 	// open: the last unit's savepoint is still open. It is released with
 	// the next one's start, in one round trip, or by the commit.
 	open := false
@@ -236,6 +245,10 @@ func (w *writer) commitBatch(batch []*writeReq, savepoints bool) (again bool) {
 			open = true
 		}
 		u := &unit{q: uncancelable{q}, d: w.db.d}
+		var notes []*taskwire.Notification
+		if w.db.d.remote && !careful {
+			u.notes = &notes
+		}
 		t := &tx{writes: writes{reads{q: u, d: w.db.d}}, sqlTx: sqlTx, unit: u}
 		req.err = run(req.fn, t)
 		if req.err == nil {
@@ -275,6 +288,7 @@ func (w *writer) commitBatch(batch []*writeReq, savepoints bool) (again bool) {
 		if req.hooks == nil {
 			req.hooks = []func(){}
 		}
+		batchNotes = append(batchNotes, notes...)
 		committed++
 	}
 	if committed == 0 {
@@ -282,6 +296,21 @@ func (w *writer) commitBatch(batch []*writeReq, savepoints bool) (again bool) {
 			abort(wrap("rollback", err))
 		}
 		return false
+	}
+	if len(batchNotes) > 0 {
+		if err := numberNotifications(ctx, uncancelable{q}, w.db.d, batchNotes); err != nil {
+			if unreachable(err) {
+				abort(dbErr(err))
+				return false
+			}
+			// Which unit it belongs to is told by the careful run, where
+			// each unit stores its own.
+			if err := sqlTx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+				w.db.logger.Error("sqlstore: rollback failed", "err", err)
+				w.dropConn()
+			}
+			return true
+		}
 	}
 	if err := sqlTx.Commit(); err != nil {
 		abort(wrap("commit", err))

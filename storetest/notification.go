@@ -14,7 +14,7 @@ import (
 func testNotifications(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 	notify := func(t *testing.T, s taskwire.Store, userID, projectID int64, typ taskwire.NotificationType, at time.Time) taskwire.Notification {
 		t.Helper()
-		var n taskwire.Notification
+		var n *taskwire.Notification
 		update(t, s, func(tx taskwire.Tx) (err error) {
 			n, err = tx.CreateNotification(t.Context(), taskwire.Notification{
 				UserID: userID, Type: typ, ProjectID: projectID, ActorID: userID, CreatedAt: at,
@@ -22,7 +22,7 @@ func testNotifications(t *testing.T, newStore func(t *testing.T) taskwire.Store)
 			})
 			return err
 		})
-		return n
+		return *n // set by the commit
 	}
 
 	t.Run("SeqPerUserAndRoundTrip", func(t *testing.T) {
