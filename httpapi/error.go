@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -71,6 +72,10 @@ var statusOf = map[taskwire.Kind]int{
 	taskwire.Unavailable:        http.StatusServiceUnavailable,
 }
 
+// statusClientClosed is answered, to nobody, for a request whose client
+// hung up first; nginx logs the same code for the same thing.
+const statusClientClosed = 499
+
 // fromDomain converts an error returned by the domain. Internal errors are
 // logged here, once, and answered without detail.
 func fromDomain(logger *slog.Logger, err error) *apiError {
@@ -78,6 +83,13 @@ func fromDomain(logger *slog.Logger, err error) *apiError {
 	if errors.As(err, &gone) {
 		oldest := gone.OldestSeq
 		return &apiError{status: http.StatusGone, Detail: gone.Error(), OldestSeq: &oldest}
+	}
+	if errors.Is(err, context.Canceled) {
+		// The client went away before its answer was ready (a write the
+		// store had already queued is still committed). Nobody reads the
+		// answer; the request log shows nginx's 499, not a server error.
+		logger.Debug("client closed the request", "err", err)
+		return detail(statusClientClosed, "Client closed the request")
 	}
 	e, ok := taskwire.AsError(err)
 	if !ok || e.Kind == taskwire.Internal {
