@@ -100,10 +100,12 @@ func (r *crashRun) verify(t *testing.T, cfg crashConfig, readers func(pid, last 
 	ix := indexWrites(r.log)
 	events := 0
 	var sockets readerReport
+	var all []logEvent
 	for _, pid := range r.projects {
 		var evs []logEvent
 		r.getJSON(fmt.Sprintf("/api/v1/projects/%d/events?since=0", pid), &evs)
 		events += len(evs)
+		all = append(all, evs...)
 		pl := r.fold(pid, evs, ix, &pr)
 		api := r.readState(pid)
 		pl.compare(api, &pr)
@@ -118,6 +120,8 @@ func (r *crashRun) verify(t *testing.T, cfg crashConfig, readers func(pid, last 
 			pr.add("%s", p)
 		}
 	}
+
+	notes := r.checkNotifications(all, &pr)
 
 	for _, p := range pr.list {
 		t.Error(p)
@@ -138,9 +142,59 @@ func (r *crashRun) verify(t *testing.T, cfg crashConfig, readers func(pid, last 
 	}
 	t.Logf("crash safety: %d instance(s), %d rounds of kill -9, seed %d: %d writes acknowledged (%d of them after an idempotent retry), "+
 		"%d unknown outcome (%d of them 5xx), %d refused; %d events checked in %d projects; "+
-		"%d socket readers (%d resumed), %d deliveries checked; result %s",
+		"%d socket readers (%d resumed), %d deliveries checked; %d notifications of %d users checked; result %s",
 		len(r.fleet.urls), cfg.rounds, cfg.seed, counts[acked], retried, counts[unknown], r.errs5.Load(), counts[rejected],
-		events, len(r.projects), sockets.readers, sockets.resumed, sockets.deliveries, result)
+		events, len(r.projects), sockets.readers, sockets.resumed, sockets.deliveries, notes, len(r.users), result)
+}
+
+// checkNotifications holds each churned user's inbox against the logs: the
+// user's notifications are numbered 1..N with no gap or repeat, and every
+// member_added and member_removed event about them has its notification
+// (the owner's action, committed in the same transaction), and no more.
+// It returns how many notifications it read.
+func (r *crashRun) checkNotifications(evs []logEvent, pr *problems) int {
+	type key struct {
+		user int64
+		typ  string
+	}
+	want := map[key]int{}
+	for _, e := range evs {
+		if e.Event != "member_added" && e.Event != "member_removed" {
+			continue
+		}
+		var d struct {
+			UserID int64 `json:"user_id"`
+		}
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			pr.add("project %d seq %d: %s data %s: %v", e.ProjectID, e.Seq, e.Event, e.Data, err)
+			continue
+		}
+		want[key{d.UserID, e.Event}]++
+	}
+	read := 0
+	for _, u := range r.users {
+		var inbox []struct {
+			Seq  int64  `json:"seq"`
+			Type string `json:"type"`
+		}
+		r.getJSONAs(r.userToks[u], "/api/v1/notifications", &inbox)
+		read += len(inbox)
+		seqs := make([]int64, len(inbox))
+		got := map[string]int{}
+		for i, n := range inbox { // newest first
+			seqs[len(inbox)-1-i] = n.Seq
+			got[n.Type]++
+		}
+		if p := seqProblem(seqs, int64(len(inbox))); p != "" {
+			pr.add("user %d's notifications: %s", u, p)
+		}
+		for _, typ := range []string{"member_added", "member_removed"} {
+			if got[typ] != want[key{u, typ}] {
+				pr.add("user %d has %d %s notifications; the logs have %d such events", u, got[typ], typ, want[key{u, typ}])
+			}
+		}
+	}
+	return read
 }
 
 // apiState is a project as the API shows it after the run.

@@ -232,6 +232,7 @@ type crashRun struct {
 	tok      string  // the owner's: every write is the owner's
 	ownerID  int64   //
 	users    []int64 // members the admins add and remove
+	userToks map[int64]string
 	projects []int64
 	names    map[int64]string // each project's name at creation
 
@@ -305,9 +306,15 @@ func (r *crashRun) do(ctx context.Context, rng *mrand.Rand, w *write, method, pa
 // instance answers 5xx or not at all.
 func (r *crashRun) getJSON(path string, v any) {
 	r.t.Helper()
+	r.getJSONAs(r.tok, path, v)
+}
+
+// getJSONAs is getJSON with another user's token.
+func (r *crashRun) getJSONAs(tok, path string, v any) {
+	r.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		code, raw, err := r.send(r.fleet.pick(context.Background(), 0), "GET", path, nil, nil)
+		code, raw, err := r.send(r.fleet.pick(context.Background(), 0), "GET", path, nil, map[string]string{"Authorization": "Bearer " + tok})
 		if err == nil && code == 200 {
 			if err := json.Unmarshal(raw, v); err != nil {
 				r.t.Fatalf("GET %s: %v: %s", path, err, raw)
@@ -499,13 +506,14 @@ func runCrash(t *testing.T, env map[string]string, instances int) {
 	tag := hex.EncodeToString(b[:])
 	ownerID, tok := c.signupLogin("owner" + tag)
 	run := &crashRun{
-		t: t, fleet: f, tok: tok, ownerID: int64(ownerID), names: map[int64]string{},
+		t: t, fleet: f, tok: tok, ownerID: int64(ownerID), names: map[int64]string{}, userToks: map[int64]string{},
 		hc: &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}},
 	}
 	defer run.hc.CloseIdleConnections()
 	for i := range churnUsers {
-		id, _ := c.signupLogin(fmt.Sprintf("user%d%s", i, tag))
+		id, utok := c.signupLogin(fmt.Sprintf("user%d%s", i, tag))
 		run.users = append(run.users, int64(id))
+		run.userToks[int64(id)] = utok
 	}
 	for i := range crashProjects {
 		name := fmt.Sprintf("crash %d", i)
