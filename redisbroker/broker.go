@@ -44,8 +44,10 @@ var (
 // checks that it answers. Channels are named prefix+"p:<id>" (projects) and
 // prefix+"u:<id>" (users).
 func New(ctx context.Context, logger *slog.Logger, client *redis.Client, prefix string, reg prometheus.Registerer) (*Broker, error) {
-	if err := Check(ctx, client); err != nil {
-		return nil, err
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(pctx).Err(); err != nil {
+		return nil, fmt.Errorf("redis: %w", err)
 	}
 	counter := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
@@ -64,16 +66,6 @@ func New(ctx context.Context, logger *slog.Logger, client *redis.Client, prefix 
 		reg.MustRegister(b.published, b.received, b.dropped, b.reconnects)
 	}
 	return b, nil
-}
-
-// Check reports whether Redis answers within 5 seconds.
-func Check(ctx context.Context, client *redis.Client) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := client.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("redis: %w", err)
-	}
-	return nil
 }
 
 // Ping checks Redis, for /readyz.

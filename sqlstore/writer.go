@@ -223,6 +223,14 @@ func (w *writer) commitBatch(batch []*writeReq, careful bool) (again bool) {
 			}
 		}
 	}
+	// rerun rolls the batch back for the careful run to try again.
+	rerun := func() bool {
+		if err := sqlTx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
+			w.db.logger.Error("sqlstore: rollback failed", "err", err)
+			w.dropConn()
+		}
+		return true
+	}
 	committed := 0
 	var batchNotes []*taskwire.Notification // the committed units' notifications, to number before the commit
 	// open: the last unit's savepoint is still open. It is released with
@@ -278,11 +286,7 @@ func (w *writer) commitBatch(batch []*writeReq, careful bool) (again bool) {
 			if !u.dirty && ctl("SELECT 1") == nil {
 				continue
 			}
-			if err := sqlTx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
-				w.db.logger.Error("sqlstore: rollback failed", "err", err)
-				w.dropConn()
-			}
-			return true
+			return rerun()
 		}
 		req.hooks = t.hooks
 		if req.hooks == nil {
@@ -305,11 +309,7 @@ func (w *writer) commitBatch(batch []*writeReq, careful bool) (again bool) {
 			}
 			// Which unit it belongs to is told by the careful run, where
 			// each unit stores its own.
-			if err := sqlTx.Rollback(); err != nil && !errors.Is(err, sql.ErrTxDone) {
-				w.db.logger.Error("sqlstore: rollback failed", "err", err)
-				w.dropConn()
-			}
-			return true
+			return rerun()
 		}
 	}
 	if err := sqlTx.Commit(); err != nil {

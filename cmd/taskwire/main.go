@@ -229,13 +229,17 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger := newLogger(cfg, stderr)
 	ensureTwoProcs(getenv)
 
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
 	// Redis first: a wrong REDIS_URL fails before the database is touched.
 	var rc *redis.Client
+	var rb *redisbroker.Broker
 	if cfg.RedisURL != "" {
 		opts, _ := redis.ParseURL(cfg.RedisURL) // checked by loadConfig
 		rc = redis.NewClient(opts)
 		defer rc.Close()
-		if err := redisbroker.Check(ctx, rc); err != nil {
+		if rb, err = redisbroker.New(ctx, logger, rc, cfg.RedisPrefix, reg); err != nil {
 			return fmt.Errorf("REDIS_URL: %w", err)
 		}
 	}
@@ -260,9 +264,6 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
 	var mailer notify.Mailer = notify.LogMailer{Logger: logger}
 	if cfg.SMTPURL != "" {
 		if mailer, err = notify.NewSMTP(cfg.SMTPURL, cfg.MailFrom); err != nil {
@@ -286,11 +287,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	var broker realtime.Broker = realtime.NewMemoryBroker()
 	var presence realtime.PresenceStore
 	var limiters func(string, auth.Rate) httpapi.Limiter
-	if rc != nil {
-		rb, err := redisbroker.New(ctx, logger, rc, cfg.RedisPrefix, reg)
-		if err != nil {
-			return fmt.Errorf("REDIS_URL: %w", err)
-		}
+	if rb != nil {
 		broker, ready["broker"] = rb, rb.Ping
 		presence = redisbroker.NewPresence(rc, cfg.RedisPrefix, instance)
 		limiters = func(route string, rate auth.Rate) httpapi.Limiter {
@@ -421,12 +418,12 @@ func instanceID() string {
 	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
 }
 
-// servePprof exposes the profiler on its own listener, never on the API's.
 // quietRedis discards go-redis's own log lines.
 type quietRedis struct{}
 
 func (quietRedis) Printf(context.Context, string, ...any) {}
 
+// servePprof exposes the profiler on its own listener, never on the API's.
 func servePprof(addr string, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
