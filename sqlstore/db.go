@@ -1,6 +1,6 @@
 // Package sqlstore implements taskwire.Store over database/sql for SQLite
-// (modernc.org/sqlite) and, later, PostgreSQL, with one set of queries and
-// a small dialect layer.
+// (modernc.org/sqlite) and PostgreSQL (pgx), with one set of queries and a
+// small dialect layer.
 package sqlstore
 
 import (
@@ -161,22 +161,21 @@ func (db *DB) Path() string { return db.path }
 
 // Migrate applies every pending migration.
 func (db *DB) Migrate(ctx context.Context) error {
-	sub, err := fs.Sub(migrations, "migrations/"+db.d.name)
+	return db.migrateTo(ctx, 0)
+}
+
+// migrateTo applies the pending migrations up to version (0: all of them).
+func (db *DB) migrateTo(ctx context.Context, version int64) error {
+	p, err := db.migrations()
 	if err != nil {
 		return err
 	}
-	var dialect goose.Dialect
-	switch db.d.name {
-	case "sqlite":
-		dialect = goose.DialectSQLite3
-	default:
-		dialect = goose.DialectPostgres
+	var results []*goose.MigrationResult
+	if version > 0 {
+		results, err = p.UpTo(ctx, version)
+	} else {
+		results, err = p.Up(ctx)
 	}
-	p, err := goose.NewProvider(dialect, db.write, sub, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		return fmt.Errorf("sqlstore: migrations: %w", err)
-	}
-	results, err := p.Up(ctx)
 	for _, r := range results {
 		db.logger.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
 	}
@@ -184,6 +183,23 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
 	return nil
+}
+
+// migrations returns the goose provider of the dialect's embedded migrations.
+func (db *DB) migrations() (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations/"+db.d.name)
+	if err != nil {
+		return nil, err
+	}
+	dialect := goose.DialectPostgres
+	if db.d.name == "sqlite" {
+		dialect = goose.DialectSQLite3
+	}
+	p, err := goose.NewProvider(dialect, db.write, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: migrations: %w", err)
+	}
+	return p, nil
 }
 
 // migrationLockKey is the PostgreSQL advisory lock held while migrating.

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 
@@ -19,10 +20,51 @@ func scanTask(r interface{ Scan(...any) error }, more ...any) (taskwire.Task, er
 	var t taskwire.Task
 	var desc sql.NullString
 	var assignee sql.NullInt64
-	err := r.Scan(append([]any{&t.ID, &t.Title, &desc, &t.Status, &t.ProjectID, &assignee, &t.Version,
+	err := r.Scan(append([]any{&t.ID, &t.Title, &desc, statusCol{&t.Status}, &t.ProjectID, &assignee, &t.Version,
 		nullTime{&t.CreatedAt}, nullTime{&t.UpdatedAt}, &t.AssignedSeq}, more...)...)
 	t.Description, t.AssigneeID = strPtr(desc), int64Ptr(assignee)
 	return t, err
+}
+
+// storedStatus is a status as the database stores it: by the name of the
+// seed's enum member (TODO, IN_PROGRESS, DONE), which is what SQLAlchemy
+// wrote, so SQL written against the seed's database keeps working.
+func storedStatus(s taskwire.Status) string {
+	switch s {
+	case taskwire.StatusTodo:
+		return "TODO"
+	case taskwire.StatusInProgress:
+		return "IN_PROGRESS"
+	case taskwire.StatusDone:
+		return "DONE"
+	}
+	return string(s) // refused by the column's CHECK
+}
+
+// statusCol scans a stored status into the API's value.
+type statusCol struct{ s *taskwire.Status }
+
+func (c statusCol) Scan(v any) error {
+	var raw string
+	switch v := v.(type) {
+	case string:
+		raw = v
+	case []byte:
+		raw = string(v)
+	default:
+		return fmt.Errorf("sqlstore: cannot scan %T into a task status", v)
+	}
+	switch raw {
+	case "TODO":
+		*c.s = taskwire.StatusTodo
+	case "IN_PROGRESS":
+		*c.s = taskwire.StatusInProgress
+	case "DONE":
+		*c.s = taskwire.StatusDone
+	default:
+		return fmt.Errorf("sqlstore: unknown task status %q", raw)
+	}
+	return nil
 }
 
 // Task implements taskwire.Reader.
@@ -38,7 +80,7 @@ func (s reads) Tasks(ctx context.Context, projectID int64, f taskwire.TaskFilter
 	args := []any{projectID, page.After}
 	if f.Status != nil {
 		q.WriteString(" AND status = ?")
-		args = append(args, string(*f.Status))
+		args = append(args, storedStatus(*f.Status))
 	}
 	if f.AssigneeID != nil {
 		q.WriteString(" AND assignee_id = ?")
@@ -53,7 +95,7 @@ func (s reads) Tasks(ctx context.Context, projectID int64, f taskwire.TaskFilter
 func (s writes) CreateTask(ctx context.Context, t taskwire.Task) (taskwire.Task, error) {
 	err := s.row(ctx, `INSERT INTO tasks (title, description, status, project_id, assignee_id, version, created_at, updated_at, assigned_seq)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		t.Title, t.Description, string(t.Status), t.ProjectID, t.AssigneeID, t.Version,
+		t.Title, t.Description, storedStatus(t.Status), t.ProjectID, t.AssigneeID, t.Version,
 		s.d.time(t.CreatedAt), s.d.time(t.UpdatedAt), t.AssignedSeq).Scan(&t.ID)
 	return t, dbErr(err)
 }
@@ -65,7 +107,7 @@ func (s writes) CreateTask(ctx context.Context, t taskwire.Task) (taskwire.Task,
 func (s writes) UpdateTask(ctx context.Context, t taskwire.Task) error {
 	const q = `UPDATE tasks SET title = ?, description = ?, status = ?, assignee_id = ?,
 		version = ?, updated_at = ?, assigned_seq = ? WHERE id = ?`
-	args := []any{t.Title, t.Description, string(t.Status), t.AssigneeID, t.Version, s.d.time(t.UpdatedAt), t.AssignedSeq, t.ID}
+	args := []any{t.Title, t.Description, storedStatus(t.Status), t.AssigneeID, t.Version, s.d.time(t.UpdatedAt), t.AssignedSeq, t.ID}
 	if u, ok := s.q.(*unit); ok && s.d.remote {
 		return u.hold(q, args)
 	}
