@@ -131,14 +131,16 @@ func (s *Server) login(ctx context.Context, in *loginInput) (*tokenOutput, error
 const badFormMsg = "Expected form data (application/x-www-form-urlencoded or multipart/form-data)"
 
 // parseForm reads an urlencoded or multipart form, as FastAPI's form
-// parameters accept both. It reports false for anything else.
+// parameters accept both. Like FastAPI it reads any other body (JSON, say)
+// as an empty form, so each required field is reported missing. It reports
+// false for a multipart body it cannot parse.
 func parseForm(contentType string, body []byte) (url.Values, bool) {
 	mt, params, err := mime.ParseMediaType(contentType)
 	if contentType == "" {
 		mt, err = "application/x-www-form-urlencoded", nil
 	}
 	if err != nil {
-		return nil, false
+		return url.Values{}, true
 	}
 	switch mt {
 	case "application/x-www-form-urlencoded":
@@ -162,7 +164,7 @@ func parseForm(contentType string, body []byte) (url.Values, bool) {
 			v.Add(p.FormName(), string(b))
 		}
 	}
-	return nil, false
+	return url.Values{}, true
 }
 
 func reflectType(v any) reflect.Type { return reflect.TypeOf(v) }

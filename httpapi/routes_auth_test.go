@@ -163,8 +163,20 @@ func TestLogin(t *testing.T) {
 			wantStatus: 422, wantBody: invalidAt{loc: []any{"body", "username"}, typ: "missing"}},
 		{name: "ErrGrantType", method: "POST", path: path, body: form("grant_type", "client_credentials", "username", "alice", "password", "password123"),
 			wantStatus: 422, wantBody: invalidAt{loc: []any{"body", "grant_type"}}},
+		// FastAPI reads a body that is not a form as an empty form: one
+		// entry per missing field.
 		{name: "ErrJSONInsteadOfForm", method: "POST", path: path, body: map[string]string{"username": "alice", "password": "password123"},
-			wantStatus: 422, wantBody: invalidAt{}},
+			wantStatus: 422, wantBody: jsonIs(`{"detail": [
+				{"loc": ["body", "username"], "msg": "Field required", "type": "missing"},
+				{"loc": ["body", "password"], "msg": "Field required", "type": "missing"}]}`)},
+		{name: "ErrEmptyFormBothMissing", method: "POST", path: path, body: "", headers: []string{"Content-Type", "application/x-www-form-urlencoded"},
+			wantStatus: 422, wantBody: jsonIs(`{"detail": [
+				{"loc": ["body", "username"], "msg": "Field required", "type": "missing"},
+				{"loc": ["body", "password"], "msg": "Field required", "type": "missing"}]}`)},
+		{name: "ErrTextPlainBody", method: "POST", path: path, body: "username=alice&password=password123", headers: []string{"Content-Type", "text/plain"},
+			wantStatus: 422, wantBody: jsonIs(`{"detail": [
+				{"loc": ["body", "username"], "msg": "Field required", "type": "missing"},
+				{"loc": ["body", "password"], "msg": "Field required", "type": "missing"}]}`)},
 		{name: "ErrBodyTooLarge", method: "POST", path: path, body: "username=alice&password=" + strings.Repeat("p", 1<<20+10),
 			headers: []string{"Content-Type", "application/x-www-form-urlencoded"}, wantStatus: 413, wantBody: detailIs("<string>")},
 		{name: "ErrBrokenMultipart", method: "POST", path: path, body: "--x\r\nnot a part",
