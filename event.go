@@ -27,6 +27,10 @@ var EventTypes = []EventType{
 	EventMemberAdded, EventMemberRemoved, EventProjectUpdated, EventProjectDeleted,
 }
 
+// SeedEventTypes are the seed service's event types: the only ones a
+// socket speaking the seed's protocol (protocol 1) is sent.
+var SeedEventTypes = []EventType{EventTaskCreated, EventStatusChanged, EventTaskUpdated}
+
 // Event is one entry of a project's durable log. Seq is per project: the
 // first event is 1 and each later one is exactly one more.
 type Event struct {

@@ -746,7 +746,7 @@ func TestAuthzSocketsLive(t *testing.T) {
 
 	t.Run("GET /ws/projects/{project_id}/member-removed-while-open", func(t *testing.T) {
 		fx, ctx := w.fixture(t), ctxFor(t)
-		ws := dial(t, ctx, "/ws/projects/"+itoa(fx.project)+tokenQuery(w.victim.Token))
+		ws := dial(t, ctx, "/ws/projects/"+itoa(fx.project)+tokenQuery(w.victim.Token)+"&v=2") // protocol 1 is not sent member_removed
 		if r := fx.e.do("DELETE", fx.projectPath("/members/"+itoa(w.victim.ID)), w.owner.Token, nil); r.Status != http.StatusNoContent {
 			t.Fatalf("remove: %d %s", r.Status, r.Body)
 		}
@@ -763,7 +763,7 @@ func TestAuthzSocketsLive(t *testing.T) {
 	})
 	t.Run("GET /ws/projects/{project_id}/project-deleted-while-open", func(t *testing.T) {
 		fx, ctx := w.fixture(t), ctxFor(t)
-		ws := dial(t, ctx, "/ws/projects/"+itoa(fx.project)+tokenQuery(w.member.Token))
+		ws := dial(t, ctx, "/ws/projects/"+itoa(fx.project)+tokenQuery(w.member.Token)+"&v=2") // protocol 1 is not sent project_deleted
 		if r := fx.e.do("DELETE", fx.projectPath(""), w.owner.Token, nil); r.Status != http.StatusNoContent {
 			t.Fatalf("delete: %d %s", r.Status, r.Body)
 		}

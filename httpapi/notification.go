@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/realtime"
@@ -15,9 +14,10 @@ type listNotificationsInput struct {
 }
 
 type notificationsOutput struct {
-	Link        string `header:"Link" doc:"The next page, when there is one."`
-	UnreadCount int64  `header:"X-Unread-Count" doc:"How many of the caller's notifications are unread."`
-	Body        []taskwire.Notification
+	Link            string `header:"Link" doc:"The next page, when there is one."`
+	UnreadCount     int64  `header:"X-Unread-Count" doc:"How many of the caller's notifications are unread."`
+	NotificationSeq int64  `header:"X-Notification-Seq" doc:"The caller's newest notification seq as of the same read as the body; open /ws/notifications with since set to it."`
+	Body            []taskwire.Notification
 }
 
 func (s *Server) listNotifications(ctx context.Context, in *listNotificationsInput) (*notificationsOutput, error) {
@@ -25,12 +25,12 @@ func (s *Server) listNotifications(ctx context.Context, in *listNotificationsInp
 	if err != nil {
 		return nil, err
 	}
-	ns, unread, err := s.svc.Notifications(ctx, userFrom(ctx), taskwire.NotificationFilter{UnreadOnly: in.Unread}, page)
+	inbox, err := s.svc.Notifications(ctx, userFrom(ctx), taskwire.NotificationFilter{UnreadOnly: in.Unread}, page)
 	if err != nil {
 		return nil, err
 	}
-	ns, link := trim(requestFrom(ctx), in.Limit, ns, func(n taskwire.Notification) int64 { return n.ID })
-	return &notificationsOutput{Link: link, UnreadCount: unread, Body: ns}, nil
+	ns, link := trim(requestFrom(ctx), in.Limit, inbox.Notifications, func(n taskwire.Notification) int64 { return n.ID })
+	return &notificationsOutput{Link: link, UnreadCount: inbox.Unread, NotificationSeq: inbox.Seq, Body: ns}, nil
 }
 
 type notificationIDParam struct {
@@ -93,8 +93,8 @@ func (s *Server) putSettings(ctx context.Context, in *putSettingsInput) (*settin
 }
 
 // notificationSocket serves /ws/notifications?token=<JWT>[&since=SEQ]: the
-// caller's notifications, pushed as they commit. A bad token is refused at
-// the handshake with 403.
+// caller's notifications, pushed as they commit, in protocol 2. A bad token
+// is refused at the handshake with 403.
 func (s *Server) notificationSocket(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	user, expires, ok := s.socketUser(w, r)
@@ -106,28 +106,9 @@ func (s *Server) notificationSocket(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fromDomain(loggerFrom(ctx, s.logger), err))
 		return
 	}
-	since, ok := s.sinceParam(w, r, last)
-	if !ok {
+	req := realtime.JoinRequest{Kind: realtime.UserStream, ID: user.ID, UserID: user.ID, Username: user.Username, Expires: expires}
+	if !s.streamParams(w, r, last, true, &req) {
 		return
 	}
-	s.upgrade(w, r, realtime.JoinRequest{Kind: realtime.UserStream, ID: user.ID, UserID: user.ID, Username: user.Username, Expires: expires, Since: &since})
-}
-
-// sinceParam reads ?since=: absent, it is last (the stream as it is now);
-// present, a seq from 0 to last. It answers 422 itself otherwise.
-func (s *Server) sinceParam(w http.ResponseWriter, r *http.Request, last int64) (int64, bool) {
-	raw, ok := r.URL.Query()["since"]
-	if !ok {
-		return last, true
-	}
-	since, err := strconv.ParseInt(raw[0], 10, 64)
-	switch {
-	case err != nil || since < 0:
-		writeError(w, invalid(issue{Loc: []any{"query", "since"}, Msg: "since must be a non-negative integer", Type: "value_error"}))
-		return 0, false
-	case since > last:
-		writeError(w, invalid(issue{Loc: []any{"query", "since"}, Msg: "since is ahead of the newest seq (" + strconv.FormatInt(last, 10) + ")", Type: "value_error"}))
-		return 0, false
-	}
-	return since, true
+	s.upgrade(w, r, req)
 }

@@ -117,18 +117,25 @@ func rtStatus(res *http.Response) string {
 	return res.Status
 }
 
-// rtReadRaw returns the next message, whatever it is, as raw members.
+// rtReadRaw returns the next message but protocol 2's control messages
+// (caught_up, heartbeat), as raw members.
 func rtReadRaw(t *testing.T, ctx context.Context, ws *websocket.Conn) (map[string]json.RawMessage, []byte) {
 	t.Helper()
-	_, msg, err := ws.Read(ctx)
-	if err != nil {
-		t.Fatalf("read: %v", err)
+	for {
+		_, msg, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatalf("read: %v", err)
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(msg, &m); err != nil {
+			t.Fatalf("decode %s: %v", msg, err)
+		}
+		var event string
+		_ = json.Unmarshal(m["event"], &event)
+		if event != realtime.TypeCaughtUp && event != realtime.TypeHeartbeat {
+			return m, msg
+		}
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(msg, &m); err != nil {
-		t.Fatalf("decode %s: %v", msg, err)
-	}
-	return m, msg
 }
 
 // rtCloseCode reads until the socket ends and returns how it was closed
@@ -141,7 +148,7 @@ func rtCloseCode(ctx context.Context, ws *websocket.Conn) (websocket.StatusCode,
 			return websocket.CloseStatus(err), got, err
 		}
 		var ev wsEvent
-		if json.Unmarshal(msg, &ev) == nil && !strings.HasPrefix(ev.Event, "presence_") {
+		if json.Unmarshal(msg, &ev) == nil && !unlogged(ev.Event) {
 			got = append(got, ev)
 		}
 	}
@@ -334,7 +341,7 @@ func (c *propClient) read(ctx context.Context, pc *propConn) {
 			c.mu.Unlock()
 			continue
 		}
-		if strings.HasPrefix(ev.Event, "presence_") {
+		if unlogged(ev.Event) {
 			continue
 		}
 		c.mu.Lock()
@@ -1107,7 +1114,7 @@ func TestConnectFloodDoesNotDisturbOtherRooms(t *testing.T) {
 				readDone <- fmt.Errorf("decode %s: %w", msg, err)
 				return
 			}
-			if strings.HasPrefix(ev.Event, "presence_") {
+			if unlogged(ev.Event) {
 				want--
 				continue
 			}

@@ -16,9 +16,10 @@ import (
 	"github.com/taskwire/taskwire/realtime"
 )
 
-// projectSocket serves /ws/projects/{project_id}?token=<JWT>[&since=SEQ].
+// projectSocket serves /ws/projects/{project_id}?token=<JWT>[&v=2][&since=SEQ].
 // A bad token, an unknown project or a non-member is refused at the
-// handshake with 403, as the seed did; nothing is sent on connect.
+// handshake with 403, as the seed did; nothing is sent on connect. Without
+// v=2 or since the socket speaks the seed's protocol (asyncapi.yaml).
 func (s *Server) projectSocket(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	logger := loggerFrom(ctx, s.logger)
@@ -45,11 +46,53 @@ func (s *Server) projectSocket(w http.ResponseWriter, r *http.Request) {
 	// an event committed between this read and the socket joining its room
 	// (the client may already be acting on its open socket) is still
 	// delivered.
-	since, ok := s.sinceParam(w, r, p.LastSeq)
-	if !ok {
+	req := realtime.JoinRequest{Kind: realtime.ProjectStream, ID: projectID, UserID: user.ID, Username: user.Username, Expires: expires}
+	if !s.streamParams(w, r, p.LastSeq, false, &req) {
 		return
 	}
-	s.upgrade(w, r, realtime.JoinRequest{Kind: realtime.ProjectStream, ID: projectID, UserID: user.ID, Username: user.Username, Expires: expires, Since: &since})
+	s.upgrade(w, r, req)
+}
+
+// streamParams reads a socket's ?v= and ?since= into req: v is 1 or 2
+// (only 2 when v2Only: the notification socket), since a seq from 0 to
+// last, which asks for protocol 2 (v=1 with since is refused). Without
+// since the socket starts at last. It answers 422 itself and reports false
+// for anything else.
+func (s *Server) streamParams(w http.ResponseWriter, r *http.Request, last int64, v2Only bool, req *realtime.JoinRequest) bool {
+	q := r.URL.Query()
+	v, hasV := q["v"]
+	rawSince, resume := q["since"]
+	switch {
+	case hasV && v[0] == "2":
+		req.V2 = true
+	case hasV && v[0] == "1" && !v2Only && !resume:
+	case hasV && v[0] == "1" && !v2Only:
+		writeError(w, invalid(issue{Loc: []any{"query", "v"}, Msg: "since needs protocol 2: leave out v or ask v=2", Type: "value_error"}))
+		return false
+	case hasV && v2Only:
+		writeError(w, invalid(issue{Loc: []any{"query", "v"}, Msg: "This socket speaks protocol 2 only: leave out v or ask v=2", Type: "value_error"}))
+		return false
+	case hasV:
+		writeError(w, invalid(issue{Loc: []any{"query", "v"}, Msg: "v must be 1 or 2", Type: "value_error"}))
+		return false
+	default:
+		req.V2 = v2Only || resume
+	}
+	req.After = last
+	if !resume {
+		return true
+	}
+	since, err := strconv.ParseInt(rawSince[0], 10, 64)
+	switch {
+	case err != nil || since < 0:
+		writeError(w, invalid(issue{Loc: []any{"query", "since"}, Msg: "since must be a non-negative integer", Type: "value_error"}))
+		return false
+	case since > last:
+		writeError(w, invalid(issue{Loc: []any{"query", "since"}, Msg: "since is ahead of the newest seq (" + strconv.FormatInt(last, 10) + ")", Type: "value_error"}))
+		return false
+	}
+	req.After, req.Resume, req.V2 = since, true, true
+	return true
 }
 
 // socketUser authenticates a WebSocket handshake by its ?token=. A bad

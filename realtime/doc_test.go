@@ -23,7 +23,9 @@ func TestAsyncAPIDocumentsEveryMessage(t *testing.T) {
 			Messages map[string]any `yaml:"messages"`
 		} `yaml:"channels"`
 		Components struct {
-			Messages map[string]any `yaml:"messages"`
+			Messages map[string]struct {
+				Protocols []int `yaml:"x-protocols"`
+			} `yaml:"messages"`
 		} `yaml:"components"`
 	}
 	if err := yaml.Unmarshal(raw, &doc); err != nil {
@@ -46,13 +48,23 @@ func TestAsyncAPIDocumentsEveryMessage(t *testing.T) {
 			t.Errorf("channels.projectRoom.messages lacks %q", typ)
 		}
 	}
-	if _, ok := doc.Channels["userNotifications"].Messages["notification"]; !ok {
-		t.Error("channels.userNotifications.messages lacks notification")
+	for _, typ := range []string{"notification", realtime.TypeCaughtUp, realtime.TypeHeartbeat} {
+		if _, ok := doc.Channels["userNotifications"].Messages[typ]; !ok {
+			t.Errorf("channels.userNotifications.messages lacks %s", typ)
+		}
 	}
 	types = append(types, "notification")
-	for name := range doc.Components.Messages {
+	for name, m := range doc.Components.Messages {
 		if !slices.Contains(types, name) {
 			t.Errorf("asyncapi.yaml documents %q, which the code never sends", name)
+		}
+		// Protocol 1 is the seed's: its three event types and nothing else.
+		want := []int{2}
+		if slices.Contains(taskwire.SeedEventTypes, taskwire.EventType(name)) {
+			want = []int{1, 2}
+		}
+		if !slices.Equal(m.Protocols, want) {
+			t.Errorf("asyncapi.yaml says %q is sent on protocols %v; the code sends it on %v", name, m.Protocols, want)
 		}
 	}
 }

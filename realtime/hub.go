@@ -28,6 +28,9 @@ type Options struct {
 	// PingInterval and PongTimeout keep idle connections honest [25s, 10s].
 	PingInterval time.Duration
 	PongTimeout  time.Duration
+	// HeartbeatInterval is how often a protocol 2 socket is sent a
+	// heartbeat naming the seq it has been sent everything up to [20s].
+	HeartbeatInterval time.Duration
 	// ReadLimit is the largest client frame accepted [4 KiB].
 	ReadLimit int64
 	// WriteConcurrency is how many socket writes may run at once
@@ -61,6 +64,9 @@ func (o *Options) defaults() {
 	}
 	if o.PongTimeout <= 0 {
 		o.PongTimeout = 10 * time.Second
+	}
+	if o.HeartbeatInterval <= 0 {
+		o.HeartbeatInterval = 20 * time.Second
 	}
 	if o.ReadLimit <= 0 {
 		o.ReadLimit = 4 << 10

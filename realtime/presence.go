@@ -18,9 +18,9 @@ const (
 	TypeResyncRequired = "resync_required"
 )
 
-// EphemeralTypes lists the message types the hub sends besides the log's
-// events, for documentation checks.
-var EphemeralTypes = []string{TypePresenceJoined, TypePresenceLeft, TypeResyncRequired}
+// EphemeralTypes lists the message types the hub sends to project rooms
+// besides the log's events, for documentation checks.
+var EphemeralTypes = []string{TypePresenceJoined, TypePresenceLeft, TypeResyncRequired, TypeCaughtUp, TypeHeartbeat}
 
 // presence counts one user's open sockets in a room.
 type presence struct {

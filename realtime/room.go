@@ -18,6 +18,8 @@ type frame struct {
 	// revoke names the user whose access this event ends: -1 for everyone
 	// (project_deleted), 0 for nobody.
 	revoke int64
+	// seed: one of the seed's event types, which protocol 1 sockets are sent.
+	seed bool
 	// end is the room's cumulative byte count through this frame.
 	end int64
 }
@@ -212,7 +214,8 @@ func (r *room) append(e Message) {
 	data := textFrame(e.Payload)
 	r.bytes += int64(len(data))
 	r.head = e.Seq
-	r.ring[e.Seq%int64(len(r.ring))] = frame{seq: e.Seq, data: data, revoke: e.Revoke, end: r.bytes}
+	r.ring[e.Seq%int64(len(r.ring))] = frame{seq: e.Seq, data: data, revoke: e.Revoke, end: r.bytes,
+		seed: r.topic.kind == ProjectStream && seedEvent(e.Payload)}
 	r.deliver()
 }
 
@@ -319,11 +322,12 @@ func (r *room) remove(c *conn) {
 }
 
 // ephemeral queues a message that is not part of the log (presence) for
-// every connection but except. A connection with too many queued is too
-// slow: it is closed like one that falls behind the log. r.mu must be held.
+// every protocol 2 connection but except. A connection with too many queued
+// is too slow: it is closed like one that falls behind the log. r.mu must
+// be held.
 func (r *room) ephemeral(msg []byte, except *conn) {
 	for c := range r.conns {
-		if c == except {
+		if c == except || !c.v2 {
 			continue
 		}
 		if len(c.eph) >= maxEphemeral {

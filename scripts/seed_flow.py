@@ -44,43 +44,72 @@ def main(base):
     r = requests.get(f"{api}/projects/{pid}", headers=auth)
     assert r.status_code == 200 and len(r.json()["members"]) == 2, r.text
 
-    ws_url = base.replace("http", "ws", 1) + f"/ws/projects/{pid}?token={member_tok}"
+    ws_base = base.replace("http", "ws", 1)
+    ws_url = ws_base + f"/ws/projects/{pid}?token={member_tok}"
+    owner_url = ws_base + f"/ws/projects/{pid}?token={owner_tok}"
+
+    async def expect(ws, names):
+        """The next frames are exactly these events, and then nothing."""
+        got = []
+        for _ in names:
+            got.append(json.loads(await asyncio.wait_for(ws.recv(), timeout=5)))
+        assert [m["event"] for m in got] == names, got
+        try:
+            extra = await asyncio.wait_for(ws.recv(), timeout=0.5)
+            raise AssertionError(f"a seed socket received a frame it does not know: {extra}")
+        except asyncio.TimeoutError:
+            pass
+        return got
 
     async def flow():
-        async with websockets.connect(ws_url) as ws:
+        async with websockets.connect(owner_url) as owner_ws:
             r = requests.post(f"{api}/projects/{pid}/tasks", json={"title": "Write docs"}, headers=auth)
             assert r.status_code == 201, r.text
             task = r.json()
             assert task["status"] == "todo" and task["assignee_id"] is None, task
             tid = task["id"]
-            r = requests.patch(f"{api}/tasks/{tid}/status", json={"status": "in_progress"}, headers=auth)
-            assert r.status_code == 200 and r.json()["status"] == "in_progress", r.text
-            r = requests.put(f"{api}/tasks/{tid}", json={"assignee_id": member_id}, headers=auth)
-            assert r.status_code == 200 and r.json()["assignee_id"] == member_id, r.text
+            first = json.loads(await asyncio.wait_for(owner_ws.recv(), timeout=5))
+            assert first["event"] == "task_created" and first["data"]["id"] == tid, first
 
-            got = []
-            for _ in range(3):
-                got.append(json.loads(await asyncio.wait_for(ws.recv(), timeout=5)))
-            names = [m["event"] for m in got]
-            assert names == ["task_created", "status_changed", "task_updated"], names
-            assert got[0]["data"]["title"] == "Write docs" and got[0]["data"]["project_id"] == pid
-            assert got[1]["data"]["id"] == tid and got[1]["data"]["status"] == "in_progress"
-            assert got[2]["data"]["assignee_id"] == member_id
-            seqs = [m["seq"] for m in got]
-            assert seqs == list(range(seqs[0], seqs[0] + 3)), seqs
+            # A second member connects mid-flow, with the seed's protocol and
+            # with protocol 2; nothing a seed socket receives changes.
+            async with websockets.connect(ws_url) as ws, websockets.connect(ws_url + "&v=2") as v2:
+                caught_up = json.loads(await asyncio.wait_for(v2.recv(), timeout=5))
+                assert caught_up == {"event": "caught_up", "seq": first["seq"]}, caught_up
+                r = requests.patch(f"{api}/tasks/{tid}/status", json={"status": "in_progress"}, headers=auth)
+                assert r.status_code == 200 and r.json()["status"] == "in_progress", r.text
+                r = requests.patch(f"{api}/projects/{pid}", json={"name": "Seed flow, renamed"}, headers=auth)
+                assert r.status_code == 200, r.text  # project_updated: not a seed event
+                r = requests.put(f"{api}/tasks/{tid}", json={"assignee_id": member_id}, headers=auth)
+                assert r.status_code == 200 and r.json()["assignee_id"] == member_id, r.text
+
+                got = await expect(ws, ["status_changed", "task_updated"])
+                assert got[0]["data"]["id"] == tid and got[0]["data"]["status"] == "in_progress"
+                assert got[1]["data"]["assignee_id"] == member_id
+                assert got[1]["seq"] == got[0]["seq"] + 2, got  # the seq counts project_updated too
+                owner_got = await expect(owner_ws, ["status_changed", "task_updated"])
+                assert [m["seq"] for m in owner_got] == [m["seq"] for m in got]
+
+                events = []
+                while len(events) < 3:
+                    m = json.loads(await asyncio.wait_for(v2.recv(), timeout=5))
+                    if not m["event"].startswith("presence_"):
+                        events.append(m["event"])
+                assert events == ["status_changed", "project_updated", "task_updated"], events
 
         # A non-member's socket is refused at the handshake with 403.
         outsider = f"outsider_{tag}"
         requests.post(f"{api}/auth/signup", json={"email": f"{outsider}@example.com", "username": outsider, "password": "password123"})
         tok = requests.post(f"{api}/auth/login", data={"username": outsider, "password": "password123"}).json()["access_token"]
         try:
-            async with websockets.connect(base.replace("http", "ws", 1) + f"/ws/projects/{pid}?token={tok}"):
+            async with websockets.connect(ws_base + f"/ws/projects/{pid}?token={tok}"):
                 raise AssertionError("non-member socket was accepted")
         except websockets.exceptions.InvalidStatusCode as e:
             assert e.status_code == 403, e.status_code
 
     asyncio.run(flow())
-    print("seed flow OK: signup, form login, project, member, socket events task_created, status_changed, task_updated")
+    print("seed flow OK: signup, form login, project, member, socket events task_created, status_changed, task_updated;"
+          " a second member's sockets mid-flow change nothing a seed socket receives")
 
 
 if __name__ == "__main__":

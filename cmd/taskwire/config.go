@@ -38,6 +38,7 @@ type config struct {
 	WSQueueBytes     int
 	WSPingInterval   time.Duration
 	WSPongTimeout    time.Duration
+	WSHeartbeat      time.Duration
 	WSWriteTimeout   time.Duration
 	WSMaxPerUser     int
 	WSMaxPerAddr     int
@@ -176,6 +177,7 @@ var settings = []setting{
 	{"WS_QUEUE_BYTES", "ws-queue-bytes", "4194304", "bytes a socket may fall behind before it is closed with 4408", intSetting(func(c *config) *int { return &c.WSQueueBytes })},
 	{"WS_PING_INTERVAL", "ws-ping-interval", "25s", "WebSocket ping interval", durationSetting(func(c *config) *time.Duration { return &c.WSPingInterval })},
 	{"WS_PONG_TIMEOUT", "ws-pong-timeout", "10s", "time a client has to answer a ping", durationSetting(func(c *config) *time.Duration { return &c.WSPongTimeout })},
+	{"WS_HEARTBEAT_INTERVAL", "ws-heartbeat-interval", "20s", "how often a protocol 2 socket is sent a heartbeat with the seq it has been sent everything up to", durationSetting(func(c *config) *time.Duration { return &c.WSHeartbeat })},
 	{"WS_WRITE_TIMEOUT", "ws-write-timeout", "10s", "time one write to a socket may take", durationSetting(func(c *config) *time.Duration { return &c.WSWriteTimeout })},
 	{"WS_RECONCILE_INTERVAL", "ws-reconcile-interval", "1s", "how often each active room is compared with the event log, to deliver events whose publish was lost", durationSetting(func(c *config) *time.Duration { return &c.WSReconcile })},
 	{"WS_MAX_PER_USER", "ws-max-per-user", "20", "open WebSockets one user may hold on this instance (project and notification sockets together); more are refused with 429; 0: unlimited", limitSetting(func(c *config) *int { return &c.WSMaxPerUser })},

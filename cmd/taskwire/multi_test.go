@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/taskwire/taskwire/realtime"
 	"github.com/taskwire/taskwire/internal/smtptest"
 	"github.com/taskwire/taskwire/storetest"
 )
@@ -152,14 +153,21 @@ func (r *reader) follow(ctx context.Context, base string) error {
 			return err
 		}
 		var ev struct {
-			Seq int64 `json:"seq"`
+			Event string `json:"event"`
+			Seq   int64  `json:"seq"`
 		}
-		if json.Unmarshal(msg, &ev) == nil && ev.Seq > 0 {
+		if json.Unmarshal(msg, &ev) == nil && ev.Seq > 0 && !control(ev.Event) {
 			r.mu.Lock()
 			r.seqs = append(r.seqs, ev.Seq)
 			r.mu.Unlock()
 		}
 	}
+}
+
+// control reports protocol 2's control messages (caught_up, heartbeat),
+// whose seq names a point in the stream, not an event.
+func control(event string) bool {
+	return event == realtime.TypeCaughtUp || event == realtime.TypeHeartbeat
 }
 
 // wantAll checks that r saw 1..n exactly once, in order.

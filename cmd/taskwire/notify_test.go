@@ -831,6 +831,12 @@ func dialNotifications(t *testing.T, base, query string) *notificationSocket {
 			if err != nil {
 				return
 			}
+			var ev struct {
+				Event string `json:"event"`
+			}
+			if json.Unmarshal(msg, &ev) == nil && control(ev.Event) {
+				continue // caught_up, heartbeat: not notifications
+			}
 			s.msgs <- msg
 		}
 	}()

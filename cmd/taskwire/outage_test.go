@@ -270,6 +270,7 @@ func (f *follower) once(ctx context.Context) {
 		switch {
 		case json.Unmarshal(msg, &ev) != nil, ev.Event == "resync_required":
 			f.odd = append(f.odd, string(msg))
+		case control(ev.Event):
 		case ev.Seq > 0:
 			f.seqs = append(f.seqs, ev.Seq)
 			f.at = append(f.at, now)

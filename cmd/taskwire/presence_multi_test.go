@@ -115,10 +115,11 @@ func presenceSetup(t *testing.T, env map[string]string) (a, b *proc, pid, ownerT
 	return a, b, pid, ownerTok, userID, userTok
 }
 
-// dialProject opens a project socket.
+// dialProject opens a project socket speaking protocol 2, which is sent
+// presence.
 func dialProject(ctx context.Context, t *testing.T, base, pid, tok string) *websocket.Conn {
 	t.Helper()
-	ws, _, err := websocket.Dial(ctx, strings.Replace(base, "http", "ws", 1)+"/ws/projects/"+pid+"?token="+tok, nil)
+	ws, _, err := websocket.Dial(ctx, strings.Replace(base, "http", "ws", 1)+"/ws/projects/"+pid+"?token="+tok+"&v=2", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

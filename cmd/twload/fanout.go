@@ -40,6 +40,7 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 	pid := fs.Int("pid", 0, "server process id, to read its RSS from /proc")
 	dialers := fs.Int("dialers", 64, "sockets opened concurrently")
 	stalled := fs.Int("stalled", 0, "extra sockets that never read (4 KiB receive buffer), to see they do not slow the others")
+	v2 := fs.Bool("v2", false, "open the sockets with protocol 2 (presence, caught_up, heartbeats) instead of the seed's")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,6 +91,9 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		dialWG.Go(func() {
 			defer func() { <-sem }()
 			u := fmt.Sprintf("%s/ws/projects/%d?token=%s", wsBase, project.ID, tokens[i%len(tokens)])
+			if *v2 {
+				u += "&v=2"
+			}
 			nc, br, _, err := ws.Dial(dialCtx, u)
 			if err != nil {
 				dialErr.Store(err)
@@ -318,6 +322,12 @@ type sock struct {
 
 var seqKey = []byte(`"seq":`)
 
+// Protocol 2's control messages carry a seq that names no event.
+var (
+	caughtUpKey  = []byte(`{"event":"caught_up"`)
+	heartbeatKey = []byte(`{"event":"heartbeat"`)
+)
+
 func (s *sock) read(ctx context.Context, baseSeq int64, sentAt []atomic.Int64, delivered *atomic.Int64) {
 	s.lastSeq.Store(s.last)
 	var rd io.Reader = s.nc
@@ -340,8 +350,8 @@ func (s *sock) read(ctx context.Context, baseSeq int64, sentAt []atomic.Int64, d
 		}
 		now := time.Now().UnixNano()
 		i := bytes.LastIndex(msg, seqKey)
-		if i < 0 {
-			continue // presence
+		if i < 0 || bytes.HasPrefix(msg, caughtUpKey) || bytes.HasPrefix(msg, heartbeatKey) {
+			continue // presence, protocol 2's control messages
 		}
 		j := i + len(seqKey)
 		k := j

@@ -16,7 +16,7 @@ import (
 
 // resume measures how long a reconnecting socket takes to receive the
 // events it missed: from the start of the handshake with since to the
-// receipt of the last missed event.
+// receipt of caught_up, which follows the last missed event.
 func resume(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("resume", flag.ContinueOnError)
 	base := fs.String("url", "http://127.0.0.1:8080", "Taskwire base URL")
@@ -68,20 +68,27 @@ func resume(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		ws.SetReadLimit(1 << 20)
-		for n := 0; n < *events; {
+		n := 0
+		for {
 			_, msg, err := ws.Read(ctx)
 			if err != nil {
 				return fmt.Errorf("after %d events: %w", n, err)
+			}
+			if strings.HasPrefix(string(msg), `{"event":"caught_up"`) {
+				break
 			}
 			if strings.Contains(string(msg), `"seq":`) {
 				n++
 			}
 		}
+		if n != *events {
+			return fmt.Errorf("caught_up after %d events, want %d", n, *events)
+		}
 		took = append(took, time.Since(start))
 		ws.Close(websocket.StatusNormalClosure, "")
 	}
 	slices.Sort(took)
-	fmt.Fprintf(out, "resume of %d missed events (handshake to last event), %d runs: p50 %v  min %v  max %v\n",
+	fmt.Fprintf(out, "resume of %d missed events (handshake to caught_up), %d runs: p50 %v  min %v  max %v\n",
 		*events, *runs, took[len(took)/2].Round(10*time.Microsecond), took[0].Round(10*time.Microsecond), took[len(took)-1].Round(10*time.Microsecond))
 	return nil
 }

@@ -242,6 +242,14 @@ func (s *wsClient) read(c *websocket.Conn, ss *sockStats) error {
 		}
 		seq, last := *m.Seq, s.last.Load()
 		switch {
+		case m.Event == "caught_up" || m.Event == "heartbeat":
+			// Every event up to seq has been sent: a seq past the last one
+			// received is a gap.
+			if seq > last {
+				ss.gaps.Add(seq - last)
+				s.last.Store(seq)
+			}
+			continue
 		case m.Event == "resync_required":
 			ss.resyncs.Add(1)
 			s.last.Store(seq)

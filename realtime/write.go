@@ -1,0 +1,356 @@
+package realtime
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/taskwire/taskwire"
+	"golang.org/x/sys/unix"
+)
+
+// write is the writer: it sends what is due, in seq order, and returns
+// when there is nothing left (the socket stays open) or after closing it.
+func (c *conn) write() {
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	for {
+		err := c.step(sc)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, errIdle) {
+			c.finish()
+		}
+		return
+	}
+}
+
+// scratch is a writer's reusable memory: a writer runs for every event on
+// every socket, so it must not allocate.
+type scratch struct {
+	frames []frame
+	bufs   net.Buffers
+	ctrl   [][]byte
+}
+
+var scratchPool = sync.Pool{New: func() any {
+	return &scratch{frames: make([]frame, 0, 32), bufs: make(net.Buffers, 0, 40), ctrl: make([][]byte, 0, 2)}
+}}
+
+// Writer outcomes other than "keep going".
+var (
+	errIdle   = errors.New("realtime: writer idle")   // caught up, socket open
+	errClosed = errors.New("realtime: socket closed") // close now
+)
+
+// step does one round of the writer's work: nil to go on, errIdle when
+// caught up, errClosed when the socket is to be closed.
+func (c *conn) step(sc *scratch) error {
+	if c.isStopped() && !c.flush {
+		return errClosed
+	}
+	c.mu.Lock()
+	ping, beat := c.pingDue, c.beatDue
+	c.pingDue, c.beatDue, c.again = false, false, false
+	c.mu.Unlock()
+	// While a pong is awaited no new ping goes out: re-arming the pong
+	// timer with every ping would keep a silent client forever when the
+	// pong timeout is longer than the ping interval.
+	if ping && !c.awaitPong.Load() {
+		c.awaitPong.Store(true)
+		c.pongTimeout.Reset(c.room.hub.opts.PongTimeout)
+		if err := c.send(pingFrame); err != nil {
+			c.vanish()
+			return errClosed
+		}
+	}
+	if ping {
+		c.ping.Reset(c.room.hub.opts.PingInterval)
+	}
+	eph, fs, replay := c.room.next(c, cap(sc.frames), sc.frames[:0])
+	sc.frames = fs
+	if replay || (beat && c.catchUp >= 0) {
+		// A heartbeat waits for caught_up, which waits for the replay.
+		c.postpone(beat)
+	}
+	if replay {
+		if err := c.sendAll(sc, eph, nil, nil); err != nil {
+			c.vanish()
+			return errClosed
+		}
+		return c.replay()
+	}
+	c.replaying.Store(false)
+	// Frames up to and including one that revokes this socket's access.
+	revoked := false
+	for i, f := range fs {
+		if r, err := c.revokedBy(f.revoke); err != nil {
+			return err
+		} else if r {
+			fs, revoked = fs[:i+1], true
+			break
+		}
+	}
+	cursor := c.cursor.Load()
+	if len(fs) > 0 {
+		cursor = fs[len(fs)-1].seq
+	}
+	ctrl := c.control(sc.ctrl[:0], cursor, beat && !revoked)
+	sc.ctrl = ctrl
+	if len(eph) > 0 || len(fs) > 0 || len(ctrl) > 0 {
+		err := c.sendAll(sc, eph, fs, ctrl)
+		clear(ctrl)
+		if err != nil {
+			c.vanish()
+			return errClosed
+		}
+		c.cursor.Store(cursor)
+		if revoked {
+			c.stop(CloseAccessRevoked, "access revoked", false)
+			return errClosed
+		}
+		return nil
+	}
+	if ping {
+		return nil
+	}
+	// Caught up. A flushing stop closes now; otherwise the writer stands
+	// down unless work arrived meanwhile.
+	if c.isStopped() {
+		return errClosed
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.again || c.pingDue {
+		return nil
+	}
+	c.running = false
+	return errIdle
+}
+
+// control appends the protocol 2 messages due once every event up to
+// cursor has been sent: caught_up the first time the cursor reaches the
+// stream's seq at join, and a heartbeat when beat is due (after
+// caught_up). The heartbeat timer is re-armed when one goes out.
+func (c *conn) control(ctrl [][]byte, cursor int64, beat bool) [][]byte {
+	if !c.v2 {
+		return ctrl
+	}
+	if c.catchUp >= 0 && cursor >= c.catchUp {
+		ctrl = append(ctrl, controlFrame(TypeCaughtUp, cursor))
+		c.catchUp = -1
+	}
+	if beat && c.catchUp < 0 {
+		ctrl = append(ctrl, controlFrame(TypeHeartbeat, cursor))
+		c.beat.Reset(c.room.hub.opts.HeartbeatInterval)
+	}
+	return ctrl
+}
+
+// postpone keeps a due heartbeat for a later round of the writer.
+func (c *conn) postpone(beat bool) {
+	if !beat {
+		return
+	}
+	c.mu.Lock()
+	c.beatDue = true
+	c.mu.Unlock()
+}
+
+// replay sends events from the log until the cursor is back within the
+// room's ring, a batch per round. If the cursor is older than the retained
+// log the client is told to resynchronize and continues live.
+func (c *conn) replay() error {
+	h, r := c.room.hub, c.room
+	c.replaying.Store(true)
+	events, err := h.replay(c.ctx, r.topic, c.cursor.Load(), 500)
+	var gone *taskwire.GoneError
+	if errors.As(err, &gone) {
+		if !c.v2 {
+			// The seed's protocol has no way to say so: the client must
+			// reconnect (with since, which is protocol 2).
+			c.stop(CloseTooSlow, "missed events are no longer retained; reconnect with since", false)
+			return errClosed
+		}
+		head := r.headSeq()
+		if err := c.send(controlFrame(TypeResyncRequired, head)); err != nil {
+			c.vanish()
+			return errClosed
+		}
+		c.cursor.Store(head)
+		return nil
+	}
+	if err != nil {
+		h.logger.Error("realtime: replay failed", "stream", r.topic.id, "kind", r.topic.kind, "err", err)
+		c.stop(CloseInternal, "replay failed; reconnect with since", false)
+		return errClosed
+	}
+	if len(events) == 0 {
+		// Nothing newer in the log yet: the room will have it.
+		c.fromLog = 0
+		c.replaying.Store(false)
+		select {
+		case <-time.After(10 * time.Millisecond):
+		case <-c.stopped:
+		}
+		return nil
+	}
+	return c.sendReplayed(events)
+}
+
+// sendReplayed writes a batch of events read from the log with one system
+// call, up to and including one that revokes this socket's access.
+func (c *conn) sendReplayed(events []Message) error {
+	cursor := c.cursor.Load()
+	bufs := make(net.Buffers, 0, len(events))
+	revoked := false
+	for _, e := range events {
+		if e.Seq != cursor+1 {
+			continue
+		}
+		cursor = e.Seq
+		if c.v2 || seedEvent(e.Payload) {
+			bufs = append(bufs, textFrame(e.Payload))
+		}
+		r, err := c.revokedBy(e.Revoke)
+		if err != nil {
+			return err
+		}
+		if r {
+			revoked = true
+			break
+		}
+	}
+	if len(bufs) > 0 {
+		c.wmu.Lock()
+		err := net.ErrClosed
+		if !c.closeSent {
+			err = c.writeLocked(&bufs)
+		}
+		c.wmu.Unlock()
+		if err != nil {
+			c.vanish()
+			return errClosed
+		}
+	}
+	c.cursor.Store(cursor)
+	if revoked {
+		c.stop(CloseAccessRevoked, "access revoked", false)
+		return errClosed
+	}
+	return nil
+}
+
+// send writes one encoded frame.
+func (c *conn) send(frame []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closeSent {
+		return net.ErrClosed
+	}
+	bufs := net.Buffers{frame}
+	return c.writeLocked(&bufs)
+}
+
+// writeLocked writes bufs to the socket; c.wmu must be held. The hub lets a
+// few writes run at once (Options.WriteConcurrency): a fan-out to ten
+// thousand sockets then leaves the CPU to REST requests between writes
+// instead of queueing them behind ten thousand runnable writers. A write
+// that would wait for a slow client gives its turn back at once and
+// finishes on its own, within WriteTimeout, so slow clients never hold the
+// others up.
+func (c *conn) writeLocked(bufs *net.Buffers) error {
+	h := c.room.hub
+	h.writeSlots <- struct{}{}
+	err := c.tryWrite(bufs)
+	<-h.writeSlots
+	if err == nil && len(*bufs) > 0 {
+		// The client's buffer is full: wait for it, without holding a turn.
+		c.nc.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
+		_, err = bufs.WriteTo(c.nc)
+	}
+	if err != nil {
+		// A frame may have gone out in part: a close frame after it would
+		// be garbage to the client, so none is sent.
+		c.closeSent = true
+	}
+	return err
+}
+
+// tryWrite makes one non-blocking writev of bufs and drops what was
+// written from it: no timer, no waiting. What the kernel did not take stays
+// in bufs.
+func (c *conn) tryWrite(bufs *net.Buffers) error {
+	if c.raw == nil {
+		return nil // not a system socket (tests over net.Pipe): WriteTo does it
+	}
+	var werr error
+	err := c.raw.Write(func(fd uintptr) bool {
+		for len(*bufs) > 0 {
+			n, err := unix.Writev(int(fd), *bufs)
+			if err == unix.EINTR {
+				continue
+			}
+			if err == unix.EAGAIN {
+				return true
+			}
+			if err != nil {
+				werr = err
+				return true
+			}
+			consume(bufs, n)
+		}
+		return true
+	})
+	if werr != nil {
+		return werr
+	}
+	return err
+}
+
+// consume drops the first n bytes from bufs.
+func consume(bufs *net.Buffers, n int) {
+	for n > 0 && len(*bufs) > 0 {
+		if l := len((*bufs)[0]); l <= n {
+			n -= l
+			(*bufs)[0] = nil
+			*bufs = (*bufs)[1:]
+			continue
+		}
+		(*bufs)[0] = (*bufs)[0][n:]
+		n = 0
+	}
+	for len(*bufs) > 0 && len((*bufs)[0]) == 0 {
+		*bufs = (*bufs)[1:]
+	}
+}
+
+// sendAll writes presence messages, log frames and control messages with
+// one system call. A protocol 1 socket is sent only the seed's event types
+// among the frames.
+func (c *conn) sendAll(sc *scratch, eph [][]byte, fs []frame, ctrl [][]byte) error {
+	all := append(sc.bufs[:0], eph...)
+	for _, f := range fs {
+		if c.v2 || f.seed {
+			all = append(all, f.data)
+		}
+	}
+	all = append(all, ctrl...)
+	// WriteTo consumes the slice it is given; keep all to reuse.
+	bufs := all
+	defer func() {
+		clear(all)
+		sc.bufs = all[:0]
+	}()
+	if len(all) == 0 {
+		return nil
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closeSent {
+		return net.ErrClosed
+	}
+	return c.writeLocked(&bufs)
+}
