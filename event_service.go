@@ -33,25 +33,38 @@ func (e *GoneError) Error() string { return MsgEventsGone }
 // Events returns the project's events after since, oldest first, at most
 // limit (0: all). Returns NotFound; Forbidden; Invalid for a negative
 // since; a *GoneError (kind Gone) when since is older than the retained log.
-func (s *Service) Events(ctx context.Context, actor User, projectID, since int64, limit int) ([]Event, error) {
+//
+// It also returns the seq of the project's newest event as of the same
+// read, which the events reach when limit does not cut them short.
+func (s *Service) Events(ctx context.Context, actor User, projectID, since int64, limit int) ([]Event, int64, error) {
 	if since < 0 {
-		return nil, InvalidField("since", "since must be zero or positive")
+		return nil, 0, InvalidField("since", "since must be zero or positive")
 	}
-	p, err := member(ctx, s.store, projectID, actor.ID)
+	events := []Event{}
+	var seq int64
+	err := s.store.View(ctx, func(r Reader) error {
+		p, err := member(ctx, r, projectID, actor.ID)
+		if err != nil {
+			return err
+		}
+		seq = p.LastSeq
+		if since >= p.LastSeq {
+			return nil
+		}
+		oldest, err := s.oldestRetained(ctx, r, p)
+		if err != nil {
+			return err
+		}
+		if since+1 < oldest {
+			return &GoneError{OldestSeq: oldest}
+		}
+		events, err = r.Events(ctx, projectID, since, limit)
+		return err
+	})
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	if since >= p.LastSeq {
-		return []Event{}, nil
-	}
-	oldest, err := s.oldestRetained(ctx, s.store, p)
-	if err != nil {
-		return nil, err
-	}
-	if since+1 < oldest {
-		return nil, &GoneError{OldestSeq: oldest}
-	}
-	return s.store.Events(ctx, projectID, since, limit)
+	return events, seq, nil
 }
 
 // LastSeq returns the seq of the project's newest event. Returns NotFound.

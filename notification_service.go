@@ -67,15 +67,35 @@ func (s *Service) email(ctx context.Context, tx Tx, job EmailJob) error {
 	return s.jobs.EnqueueEmail(ctx, tx, job)
 }
 
+// Inbox is one read of a user's notifications.
+type Inbox struct {
+	Notifications []Notification // newest first
+	Unread        int64          // how many of the user's notifications are unread
+	// Seq is the user's newest notification seq as of the same read: the
+	// inbox reflects exactly the notifications up to it.
+	Seq int64
+}
+
 // Notifications lists the caller's notifications, newest first, with the
-// number of unread ones.
-func (s *Service) Notifications(ctx context.Context, actor User, filter NotificationFilter, page Page) ([]Notification, int64, error) {
-	ns, err := s.store.Notifications(ctx, actor.ID, filter, page)
+// number of unread ones, as of one read.
+func (s *Service) Notifications(ctx context.Context, actor User, filter NotificationFilter, page Page) (Inbox, error) {
+	var in Inbox
+	err := s.store.View(ctx, func(r Reader) (err error) {
+		seqs, err := r.NotificationSeqs(ctx, []int64{actor.ID})
+		if err != nil {
+			return err
+		}
+		in.Seq = seqs[actor.ID]
+		if in.Notifications, err = r.Notifications(ctx, actor.ID, filter, page); err != nil {
+			return err
+		}
+		in.Unread, err = r.UnreadCount(ctx, actor.ID)
+		return err
+	})
 	if err != nil {
-		return nil, 0, err
+		return Inbox{}, err
 	}
-	unread, err := s.store.UnreadCount(ctx, actor.ID)
-	return ns, unread, err
+	return in, nil
 }
 
 // MarkRead marks one of the caller's notifications read. Returns NotFound

@@ -34,15 +34,23 @@ func (s *Service) Projects(ctx context.Context, actor User, page Page) ([]Projec
 	return s.store.ProjectsOf(ctx, actor.ID, page)
 }
 
-// Project returns a project and its members. Returns NotFound; Forbidden if
-// actor is not a member.
+// Project returns a project and its members as of one read; the project's
+// LastSeq is the seq of the newest event they reflect. Returns NotFound;
+// Forbidden if actor is not a member.
 func (s *Service) Project(ctx context.Context, actor User, id int64) (Project, []Member, error) {
-	p, err := member(ctx, s.store, id, actor.ID)
+	var p Project
+	var ms []Member
+	err := s.store.View(ctx, func(r Reader) (err error) {
+		if p, err = member(ctx, r, id, actor.ID); err != nil {
+			return err
+		}
+		ms, err = r.Members(ctx, id)
+		return err
+	})
 	if err != nil {
 		return Project{}, nil, err
 	}
-	ms, err := s.store.Members(ctx, id)
-	return p, ms, err
+	return p, ms, nil
 }
 
 // UpdateProject renames or re-describes a project. Only the owner may.

@@ -141,6 +141,9 @@ func WriteKey(ctx context.Context) int64 {
 // Store is the persistence the Service needs.
 type Store interface {
 	Reader
+	// View runs fn with a Reader that sees one consistent snapshot of the
+	// database: nothing committed after its first read is visible to it.
+	View(ctx context.Context, fn func(r Reader) error) error
 	// Update runs fn in a unit of work and commits it if fn returns nil.
 	Update(ctx context.Context, fn func(tx Tx) error) error
 }

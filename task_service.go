@@ -4,24 +4,41 @@ import (
 	"context"
 )
 
-// Tasks lists a project's tasks by id. Returns NotFound; Forbidden.
-func (s *Service) Tasks(ctx context.Context, actor User, projectID int64, filter TaskFilter, page Page) ([]Task, error) {
-	if _, err := member(ctx, s.store, projectID, actor.ID); err != nil {
-		return nil, err
-	}
-	return s.store.Tasks(ctx, projectID, filter, page)
+// Tasks lists a project's tasks by id, with the seq of the project's
+// newest event as of the same read: the list reflects exactly the events
+// up to it. Returns NotFound; Forbidden.
+func (s *Service) Tasks(ctx context.Context, actor User, projectID int64, filter TaskFilter, page Page) ([]Task, int64, error) {
+	var ts []Task
+	var seq int64
+	err := s.store.View(ctx, func(r Reader) error {
+		p, err := member(ctx, r, projectID, actor.ID)
+		if err != nil {
+			return err
+		}
+		seq = p.LastSeq
+		ts, err = r.Tasks(ctx, projectID, filter, page)
+		return err
+	})
+	return ts, seq, err
 }
 
-// Task returns one task. Returns NotFound "Task not found"; Forbidden.
-func (s *Service) Task(ctx context.Context, actor User, id int64) (Task, error) {
-	t, err := s.store.Task(ctx, id)
+// Task returns one task, with the seq of its project's newest event as of
+// the same read. Returns NotFound "Task not found"; Forbidden.
+func (s *Service) Task(ctx context.Context, actor User, id int64) (Task, int64, error) {
+	var t Task
+	var seq int64
+	err := s.store.View(ctx, func(r Reader) (err error) {
+		if t, err = r.Task(ctx, id); err != nil {
+			return err
+		}
+		p, err := member(ctx, r, t.ProjectID, actor.ID)
+		seq = p.LastSeq
+		return err
+	})
 	if err != nil {
-		return Task{}, err
+		return Task{}, 0, err
 	}
-	if _, err := member(ctx, s.store, t.ProjectID, actor.ID); err != nil {
-		return Task{}, err
-	}
-	return t, nil
+	return t, seq, nil
 }
 
 // CreateTask adds a task to a project and emits task_created. Returns

@@ -136,11 +136,11 @@ func newAuthzWorld(t *testing.T) *authzWorld {
 		t.Fatalf("assign the owner a task: %d %s", r.Status, r.Body)
 	}
 	w.inboxTask = createdID(t, r)
-	ns, _, err := w.e.svc.Notifications(t.Context(), taskwire.User{ID: w.owner.ID}, taskwire.NotificationFilter{}, taskwire.Page{})
-	if err != nil || len(ns) == 0 || ns[0].Type != taskwire.NotifyTaskAssigned {
+	inbox, err := w.e.svc.Notifications(t.Context(), taskwire.User{ID: w.owner.ID}, taskwire.NotificationFilter{}, taskwire.Page{})
+	if ns := inbox.Notifications; err != nil || len(ns) == 0 || ns[0].Type != taskwire.NotifyTaskAssigned {
 		t.Fatalf("the owner's inbox: %v %v", ns, err)
 	}
-	w.inboxNote = ns[0].ID
+	w.inboxNote = inbox.Notifications[0].ID
 
 	w.expired = signedToken(t, testSecret, expiredClaims(w.owner.ID))
 	w.badSignature = alterSignature(t, w.owner.Token)
@@ -324,11 +324,11 @@ func (fx *authzFixture) state(t *testing.T) string {
 	if err != nil && taskwire.ErrorKind(err) != taskwire.NotFound {
 		t.Fatal(err)
 	}
-	ns, unread, err := fx.e.svc.Notifications(ctx, taskwire.User{ID: fx.w.owner.ID}, taskwire.NotificationFilter{}, taskwire.Page{})
+	inbox, err := fx.e.svc.Notifications(ctx, taskwire.User{ID: fx.w.owner.ID}, taskwire.NotificationFilter{}, taskwire.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return "project seq " + itoa(seq) + ", owner's notifications " + itoa(int64(len(ns))) + " (" + itoa(unread) + " unread)"
+	return "project seq " + itoa(seq) + ", owner's notifications " + itoa(int64(len(inbox.Notifications))) + " (" + itoa(inbox.Unread) + " unread)"
 }
 
 // wsURL is the WebSocket URL of a path on the test server.

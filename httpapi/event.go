@@ -15,8 +15,9 @@ type listEventsInput struct {
 }
 
 type eventsOutput struct {
-	Link string `header:"Link" doc:"The next page, when there is one."`
-	Body []taskwire.Event
+	Link     string `header:"Link" doc:"The next page, when there is one."`
+	EventSeq int64  `header:"X-Event-Seq" doc:"The project's newest event seq as of the same read as the body."`
+	Body     []taskwire.Event
 }
 
 func (s *Server) listEvents(ctx context.Context, in *listEventsInput) (*eventsOutput, error) {
@@ -24,11 +25,11 @@ func (s *Server) listEvents(ctx context.Context, in *listEventsInput) (*eventsOu
 	if in.Limit > 0 {
 		n = in.Limit + 1
 	}
-	events, err := s.svc.Events(ctx, userFrom(ctx), in.ProjectID, in.Since, n)
+	events, seq, err := s.svc.Events(ctx, userFrom(ctx), in.ProjectID, in.Since, n)
 	if err != nil {
 		return nil, err
 	}
-	out := &eventsOutput{Body: events}
+	out := &eventsOutput{EventSeq: seq, Body: events}
 	if in.Limit > 0 && len(events) > in.Limit {
 		out.Body = events[:in.Limit]
 		last := out.Body[len(out.Body)-1].Seq

@@ -85,7 +85,8 @@ type projectWithMembers struct {
 }
 
 type projectDetailsOutput struct {
-	Body projectWithMembers
+	EventSeq int64 `header:"X-Event-Seq" doc:"The project's newest event seq as of the same read as the body; open the project's socket with since set to it."`
+	Body     projectWithMembers
 }
 
 func (s *Server) getProject(ctx context.Context, in *ProjectIDParam) (*projectDetailsOutput, error) {
@@ -93,7 +94,7 @@ func (s *Server) getProject(ctx context.Context, in *ProjectIDParam) (*projectDe
 	if err != nil {
 		return nil, err
 	}
-	return &projectDetailsOutput{Body: projectWithMembers{Project: p, Members: members}}, nil
+	return &projectDetailsOutput{EventSeq: p.LastSeq, Body: projectWithMembers{Project: p, Members: members}}, nil
 }
 
 type updateProjectInput struct {

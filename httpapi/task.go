@@ -20,8 +20,9 @@ type listTasksInput struct {
 }
 
 type tasksOutput struct {
-	Link string `header:"Link" doc:"The next page, when there is one."`
-	Body []taskwire.Task
+	Link     string `header:"Link" doc:"The next page, when there is one."`
+	EventSeq int64  `header:"X-Event-Seq" doc:"The project's newest event seq as of the same read as the body; open the project's socket with since set to it."`
+	Body     []taskwire.Task
 }
 
 func (s *Server) listTasks(ctx context.Context, in *listTasksInput) (*tasksOutput, error) {
@@ -37,12 +38,12 @@ func (s *Server) listTasks(ctx context.Context, in *listTasksInput) (*tasksOutpu
 	if in.AssigneeID != 0 {
 		f.AssigneeID = &in.AssigneeID
 	}
-	ts, err := s.svc.Tasks(ctx, userFrom(ctx), in.ProjectID, f, page)
+	ts, seq, err := s.svc.Tasks(ctx, userFrom(ctx), in.ProjectID, f, page)
 	if err != nil {
 		return nil, err
 	}
 	ts, link := trim(requestFrom(ctx), in.Limit, ts, func(t taskwire.Task) int64 { return t.ID })
-	return &tasksOutput{Link: link, Body: ts}, nil
+	return &tasksOutput{Link: link, EventSeq: seq, Body: ts}, nil
 }
 
 const msgStatusEnum = "Input should be 'todo', 'in_progress' or 'done'"
@@ -81,12 +82,18 @@ func (s *Server) createTask(ctx context.Context, in *createTaskInput) (*taskOutp
 	return taskResponse(t), nil
 }
 
-func (s *Server) getTask(ctx context.Context, in *TaskIDParam) (*taskOutput, error) {
-	t, err := s.svc.Task(ctx, userFrom(ctx), in.TaskID)
+type taskReadOutput struct {
+	ETag     string `header:"ETag" doc:"The task's version; send it in If-Match."`
+	EventSeq int64  `header:"X-Event-Seq" doc:"The project's newest event seq as of the same read as the body."`
+	Body     taskwire.Task
+}
+
+func (s *Server) getTask(ctx context.Context, in *TaskIDParam) (*taskReadOutput, error) {
+	t, seq, err := s.svc.Task(ctx, userFrom(ctx), in.TaskID)
 	if err != nil {
 		return nil, err
 	}
-	return taskResponse(t), nil
+	return &taskReadOutput{ETag: t.ETag(), EventSeq: seq, Body: t}, nil
 }
 
 type IfMatchHeader struct {

@@ -62,6 +62,37 @@ func (p *prepared) QueryRowContext(ctx context.Context, query string, args ...an
 	return p.on.QueryRowContext(ctx, query, args...)
 }
 
+// in returns a querier that runs this cache's statements in tx.
+func (p *prepared) in(tx *sql.Tx) querier { return txPrepared{p, tx} }
+
+// txPrepared runs prepared statements in a transaction; database/sql reuses
+// a statement already prepared on the transaction's connection.
+type txPrepared struct {
+	p  *prepared
+	tx *sql.Tx
+}
+
+func (t txPrepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.p.stmt(ctx, query); st != nil {
+		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+func (t txPrepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.p.stmt(ctx, query); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, query, args...)
+}
+
+func (t txPrepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.p.stmt(ctx, query); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, query, args...)
+}
+
 // close closes every prepared statement.
 func (p *prepared) close() {
 	p.mu.Lock()
