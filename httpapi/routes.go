@@ -232,33 +232,38 @@ func (s *Server) documentRawRoutes() {
 	doc.AddOperation(&huma.Operation{
 		OperationID: "project_socket", Method: http.MethodGet, Path: "/ws/projects/{project_id}",
 		Summary: "Project room (WebSocket)", Tags: []string{"realtime"},
-		Description: "Upgrades to a WebSocket that receives every event of the project in seq order. " +
+		Description: "Upgrades to a WebSocket that receives the project's events in seq order. " +
+			"Without v=2 or since it speaks the seed service's protocol (task_created, status_changed and task_updated only); " +
+			"protocol 2 adds every event type, presence, caught_up and heartbeats. " +
 			"Refused with 403 before the upgrade for a bad token, an unknown project or a non-member. " +
-			"The protocol (events, resume with since, close codes) is documented in /asyncapi.yaml.",
+			"The protocols (events, resume with since, close codes) are documented in /asyncapi.yaml.",
 		Parameters: []*huma.Param{
 			{Name: "project_id", In: "path", Required: true, Schema: &huma.Schema{Type: "integer"}},
 			{Name: "token", In: "query", Required: true, Description: "JWT access token", Schema: &huma.Schema{Type: "string"}},
-			{Name: "since", In: "query", Description: "Replay every event after this seq first", Schema: &huma.Schema{Type: "integer", Minimum: ptr(0.0)}},
+			{Name: "v", In: "query", Description: "Protocol: 1 (the seed's, the default) or 2", Schema: &huma.Schema{Type: "integer", Enum: []any{1, 2}}},
+			{Name: "since", In: "query", Description: "Replay every event after this seq first (protocol 2)", Schema: &huma.Schema{Type: "integer", Minimum: ptr(0.0)}},
 		},
 		Responses: map[string]*huma.Response{
 			"101": {Description: "Switching Protocols: the socket is open"},
 			"403": {Description: "Bad token, unknown project or not a member"},
-			"422": {Description: "Bad since"},
+			"422": {Description: "Bad v or since (v=1 with since, since ahead of the newest seq)"},
 		},
 	})
 	doc.AddOperation(&huma.Operation{
 		OperationID: "notification_socket", Method: http.MethodGet, Path: "/ws/notifications",
 		Summary: "Notifications (WebSocket)", Tags: []string{"realtime"},
 		Description: "Upgrades to a WebSocket that receives the caller's notifications as they commit, in seq order, " +
-			"as {\"event\": \"notification\", \"data\": {...}, \"seq\": N}. Refused with 403 for a bad token. See /asyncapi.yaml.",
+			"as {\"event\": \"notification\", \"data\": {...}, \"seq\": N}, in protocol 2 (caught_up, heartbeats). " +
+			"Refused with 403 for a bad token. See /asyncapi.yaml.",
 		Parameters: []*huma.Param{
 			{Name: "token", In: "query", Required: true, Description: "JWT access token", Schema: &huma.Schema{Type: "string"}},
+			{Name: "v", In: "query", Description: "Protocol: 2 only", Schema: &huma.Schema{Type: "integer", Enum: []any{2}}},
 			{Name: "since", In: "query", Description: "Replay every notification after this seq first", Schema: &huma.Schema{Type: "integer", Minimum: ptr(0.0)}},
 		},
 		Responses: map[string]*huma.Response{
 			"101": {Description: "Switching Protocols: the socket is open"},
 			"403": {Description: "Bad token"},
-			"422": {Description: "Bad since"},
+			"422": {Description: "Bad v or since"},
 		},
 	})
 	doc.AddOperation(&huma.Operation{OperationID: "metrics", Method: http.MethodGet, Path: "/metrics",

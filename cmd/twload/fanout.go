@@ -41,6 +41,7 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 	dialers := fs.Int("dialers", 64, "sockets opened concurrently")
 	stalled := fs.Int("stalled", 0, "extra sockets that never read (4 KiB receive buffer), to see they do not slow the others")
 	v2 := fs.Bool("v2", false, "open the sockets with protocol 2 (presence, caught_up, heartbeats) instead of the seed's")
+	idle := fs.Duration("idle", 0, "hold the sockets open and idle this long before sending, reporting the server's CPU time (with -pid)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -140,6 +141,9 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 	var delivered atomic.Int64
 	for _, s := range socks {
 		readWG.Go(func() { s.read(readCtx, baseSeq, sentAt, &delivered) })
+	}
+	if *idle > 0 {
+		measureIdle(out, *idle, *pid, socks)
 	}
 
 	// Sender(s).
@@ -318,6 +322,7 @@ type sock struct {
 	ooo     int64
 	lat     []int32 // microseconds
 	closed  atomic.Bool
+	beats   atomic.Int64 // protocol 2 heartbeats received
 }
 
 var seqKey = []byte(`"seq":`)
@@ -345,8 +350,15 @@ func (s *sock) read(ctx context.Context, baseSeq int64, sentAt []atomic.Int64, d
 			return
 		}
 		buf = msg[:0]
+		if op == ws.OpPing {
+			_ = ws.WriteFrame(s.nc, ws.MaskFrameInPlace(ws.NewPongFrame(msg)))
+			continue
+		}
 		if op != ws.OpText {
 			continue
+		}
+		if bytes.HasPrefix(msg, heartbeatKey) {
+			s.beats.Add(1)
 		}
 		now := time.Now().UnixNano()
 		i := bytes.LastIndex(msg, seqKey)
@@ -383,6 +395,41 @@ func (s *sock) read(ctx context.Context, baseSeq int64, sentAt []atomic.Int64, d
 }
 
 // rss returns a process's resident set size in bytes, or 0.
+// measureIdle holds the sockets idle for d (their readers answer pings and
+// count heartbeats) and reports what that cost the server.
+func measureIdle(out io.Writer, d time.Duration, pid int, socks []*sock) {
+	cpu0, rss0 := cpuTime(pid), rss(pid)
+	time.Sleep(d)
+	cpu, rss1 := cpuTime(pid)-cpu0, rss(pid)
+	var beats int64
+	for _, s := range socks {
+		beats += s.beats.Load()
+	}
+	perSocket := float64(cpu.Microseconds()) / d.Seconds() / float64(len(socks))
+	fmt.Fprintf(out, "idle %v: server CPU %v (%.2f%% of a core, %.2f µs per socket per second), RSS %.1f → %.1f MiB, %d heartbeats received\n",
+		d, cpu, 100*cpu.Seconds()/d.Seconds(), perSocket, float64(rss0)/(1<<20), float64(rss1)/(1<<20), beats)
+}
+
+// cpuTime reads the user and system CPU time a process has used from
+// /proc (in clock ticks of 10 ms).
+func cpuTime(pid int) time.Duration {
+	if pid == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces: the fields start after its ')'.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
 func rss(pid int) int64 {
 	if pid == 0 {
 		return 0
