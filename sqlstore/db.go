@@ -88,6 +88,11 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	if sync != "FULL" && sync != "NORMAL" {
 		return nil, fmt.Errorf("sqlstore: synchronous must be FULL or NORMAL, not %q", sync)
 	}
+	// Before any connection below converts the file to WAL: a file of the
+	// seed service is adopted, one of another application refused.
+	if err := prepareSQLite(ctx, path, opts.Logger); err != nil {
+		return nil, err
+	}
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("sqlstore: %w", err)
@@ -166,7 +171,14 @@ func (db *DB) Migrate(ctx context.Context) error {
 
 // migrateTo applies the pending migrations up to version (0: all of them).
 func (db *DB) migrateTo(ctx context.Context, version int64) error {
-	p, err := db.migrations()
+	return migrateDB(ctx, db.d, db.write, db.logger, version)
+}
+
+// migrateDB applies the dialect's pending migrations up to version (0: all
+// of them) on w, logging each one applied. Adoption runs it on a work copy
+// before any DB exists.
+func migrateDB(ctx context.Context, d *dialect, w *sql.DB, logger *slog.Logger, version int64) error {
+	p, err := migrationProvider(d, w)
 	if err != nil {
 		return err
 	}
@@ -177,7 +189,7 @@ func (db *DB) migrateTo(ctx context.Context, version int64) error {
 		results, err = p.Up(ctx)
 	}
 	for _, r := range results {
-		db.logger.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
+		logger.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "took", r.Duration)
 	}
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
@@ -185,17 +197,18 @@ func (db *DB) migrateTo(ctx context.Context, version int64) error {
 	return nil
 }
 
-// migrations returns the goose provider of the dialect's embedded migrations.
-func (db *DB) migrations() (*goose.Provider, error) {
-	sub, err := fs.Sub(migrations, "migrations/"+db.d.name)
+// migrationProvider returns the goose provider of the dialect's embedded
+// migrations, applying them through w.
+func migrationProvider(d *dialect, w *sql.DB) (*goose.Provider, error) {
+	sub, err := fs.Sub(migrations, "migrations/"+d.name)
 	if err != nil {
 		return nil, err
 	}
 	dialect := goose.DialectPostgres
-	if db.d.name == "sqlite" {
+	if d.name == "sqlite" {
 		dialect = goose.DialectSQLite3
 	}
-	p, err := goose.NewProvider(dialect, db.write, sub, goose.WithDisableGlobalRegistry(true))
+	p, err := goose.NewProvider(dialect, w, sub, goose.WithDisableGlobalRegistry(true))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: migrations: %w", err)
 	}

@@ -20,8 +20,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/taskwire/taskwire/realtime"
 	"github.com/taskwire/taskwire/internal/smtptest"
+	"github.com/taskwire/taskwire/realtime"
 	"github.com/taskwire/taskwire/storetest"
 )
 
