@@ -3,6 +3,8 @@
 //	taskwire [serve] [flags]   run the server (the default)
 //	taskwire migrate [flags]   apply database migrations and exit
 //	taskwire jobs [flags]      list pending and failed background jobs
+//	taskwire import --from sqlite:///path.db [flags]
+//	                           copy a SQLite database into an empty PostgreSQL one
 //	taskwire openapi           print the OpenAPI document
 //	taskwire version           print the version
 package main
@@ -72,14 +74,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return printOpenAPI(stdout)
 	case "jobs":
 		return listJobs(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		return importDB(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "taskwire", version())
 		return nil
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "usage: taskwire [serve|migrate|jobs|openapi|version] [flags]; taskwire serve -h lists the flags")
+		fmt.Fprintln(stdout, "usage: taskwire [serve|migrate|jobs|import|openapi|version] [flags]; taskwire serve -h lists the flags; "+importUsage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (want serve, migrate, jobs, openapi or version)", cmd)
+	return fmt.Errorf("unknown command %q (want serve, migrate, jobs, import, openapi or version)", cmd)
 }
 
 func version() string {
@@ -300,7 +304,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	})
 	hub := realtime.NewHub(logger, svc, broker, realtime.Options{
 		QueueMessages: cfg.WSQueueMessages, QueueBytes: cfg.WSQueueBytes,
-		PingInterval: cfg.WSPingInterval, PongTimeout: cfg.WSPongTimeout, WriteTimeout: cfg.WSWriteTimeout,
+		PingInterval: cfg.WSPingInterval, PongTimeout: cfg.WSPongTimeout, WriteTimeout: cfg.WSWriteTimeout, HeartbeatInterval: cfg.WSHeartbeat,
 		ReconcileInterval: cfg.WSReconcile, Instance: instance, Presence: presence, Registerer: reg,
 	})
 	api := httpapi.New(logger, svc, tokens, hub, ready, reg, httpapi.Config{
