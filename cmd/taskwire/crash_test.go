@@ -484,6 +484,8 @@ func runCrash(t *testing.T, env map[string]string, instances int) {
 		"BCRYPT_COST": "4", "LOG_LEVEL": "warn", "RATE_LIMIT_AUTH": "1000/minute",
 		// Every event stays readable: a resume must never need a resync.
 		"EVENT_RETENTION_COUNT": "1000000000",
+		// Heartbeats under load and across kills, each checked by the readers.
+		"WS_HEARTBEAT_INTERVAL": "100ms",
 	}
 	for k, v := range defaults {
 		if _, ok := env[k]; !ok {
@@ -598,6 +600,9 @@ func runCrash(t *testing.T, env map[string]string, instances int) {
 			}
 			if p := seqProblem(got, last); p != "" {
 				rep.problems = append(rep.problems, fmt.Sprintf("socket reader of project %d (connected %d times): %s", pid, fl.dials.Load(), p))
+			}
+			if p := fl.r.controlProblems(); p != "" {
+				rep.problems = append(rep.problems, fmt.Sprintf("socket reader of project %d: %s", pid, p))
 			}
 		}
 		return rep

@@ -110,6 +110,8 @@ func multiEnv(t *testing.T, redis string) map[string]string {
 		"BCRYPT_COST":     "4",
 		"LOG_LEVEL":       "warn",
 		"RATE_LIMIT_AUTH": "1000/minute",
+		// Heartbeats often enough that every reader checks some.
+		"WS_HEARTBEAT_INTERVAL": "100ms",
 	}
 }
 
@@ -121,15 +123,36 @@ type reader struct {
 	tok  string
 	mu   sync.Mutex
 	seqs []int64
+	// beats counts the caught_up and heartbeat messages received; ahead
+	// lists those that named a seq past the last event received, which
+	// would mean the socket skipped events it says it sent.
+	beats int
+	ahead []string
 }
 
 func (r *reader) last() int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.lastLocked()
+}
+
+// lastLocked is last with r.mu held.
+func (r *reader) lastLocked() int64 {
 	if len(r.seqs) == 0 {
 		return 0
 	}
 	return r.seqs[len(r.seqs)-1]
+}
+
+// controlProblems describes the caught_up and heartbeat messages that
+// named a seq the reader had not been sent; "" when there are none.
+func (r *reader) controlProblems() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.ahead) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d of %d caught_up/heartbeat messages were ahead of the events: %v", len(r.ahead), r.beats, r.ahead[:min(5, len(r.ahead))])
 }
 
 func (r *reader) got() []int64 {
@@ -156,11 +179,20 @@ func (r *reader) follow(ctx context.Context, base string) error {
 			Event string `json:"event"`
 			Seq   int64  `json:"seq"`
 		}
-		if json.Unmarshal(msg, &ev) == nil && ev.Seq > 0 && !control(ev.Event) {
-			r.mu.Lock()
-			r.seqs = append(r.seqs, ev.Seq)
-			r.mu.Unlock()
+		if json.Unmarshal(msg, &ev) != nil {
+			continue
 		}
+		r.mu.Lock()
+		switch {
+		case control(ev.Event):
+			r.beats++
+			if last := r.lastLocked(); ev.Seq > last {
+				r.ahead = append(r.ahead, fmt.Sprintf("%s seq %d after event %d", ev.Event, ev.Seq, last))
+			}
+		case ev.Seq > 0:
+			r.seqs = append(r.seqs, ev.Seq)
+		}
+		r.mu.Unlock()
 	}
 }
 
@@ -180,6 +212,14 @@ func (r *reader) wantAll(t *testing.T, n int64) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("reader got %d seqs %v, want 1..%d exactly once in order", len(got), got, n)
+	}
+	if p := r.controlProblems(); p != "" {
+		t.Fatal(p)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.beats < 2 {
+		t.Fatalf("reader got %d caught_up/heartbeat messages, want caught_up and heartbeats", r.beats)
 	}
 }
 
