@@ -3,31 +3,30 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
+	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/auth"
-	"github.com/taskwire/taskwire/httpapi"
+	"github.com/taskwire/taskwire/internal/app"
 	"github.com/taskwire/taskwire/realtime"
 	"github.com/taskwire/taskwire/sqlstore"
 	"github.com/taskwire/taskwire/storetest"
 )
 
-// env is a whole Taskwire server over a real SQLite file, served by
-// httptest over a real socket.
+// env is a whole Taskwire server — the application cmd/taskwire runs,
+// built by internal/app from its configuration — over a real SQLite file
+// (or PostgreSQL with TASKWIRE_TEST_STORE=postgres), serving on a real
+// socket.
 type env struct {
 	t      testing.TB
-	srv    *httptest.Server
+	app    *app.App
 	URL    string
 	db     *sqlstore.DB
 	svc    *taskwire.Service
@@ -37,9 +36,7 @@ type env struct {
 
 // envSettings are what an envOption may change.
 type envSettings struct {
-	cfg         httpapi.Config
-	hub         realtime.Options
-	svc         taskwire.Options
+	vars        map[string]string // configuration, as environment variables
 	interceptor interceptor
 }
 
@@ -57,68 +54,65 @@ func withBroker(i interceptor) envOption {
 	return func(s *envSettings) { s.interceptor = i }
 }
 
-func withHubOptions(o realtime.Options) envOption {
-	return func(s *envSettings) { s.hub = o }
-}
-
-func withServiceOptions(o taskwire.Options) envOption {
-	return func(s *envSettings) { s.svc = o }
-}
-
-func withConfig(f func(*httpapi.Config)) envOption {
-	return func(s *envSettings) { f(&s.cfg) }
+// withEnv sets configuration variables (name, value, name, value, ...),
+// as an operator would.
+func withEnv(kv ...string) envOption {
+	return func(s *envSettings) {
+		for i := 0; i+1 < len(kv); i += 2 {
+			s.vars[kv[i]] = kv[i+1]
+		}
+	}
 }
 
 func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
-	ctx := context.Background()
-	target := sqlstore.Target{Dialect: "sqlite", Path: filepath.Join(t.TempDir(), "taskwire.db")}
+	set := envSettings{vars: map[string]string{
+		"ADDR":            "127.0.0.1:0",
+		"DATABASE_URL":    "sqlite:///" + filepath.Join(t.TempDir(), "taskwire.db"),
+		"JWT_SECRET":      string(testSecret),
+		"JWT_TTL":         "1h",
+		"BCRYPT_COST":     "4",
+		"RATE_LIMIT_AUTH": "1000/minute",
+		// Tests open many sockets from one address; the limits' own tests
+		// set them.
+		"WS_MAX_PER_USER": "0",
+		"WS_MAX_PER_ADDR": "0",
+		"SHUTDOWN_GRACE":  "5s",
+	}}
 	if os.Getenv("TASKWIRE_TEST_STORE") == "postgres" {
 		// The same suite on PostgreSQL (make test runs it both ways).
-		target = sqlstore.Target{Dialect: "postgres", DSN: storetest.PostgresURL(t)}
-	}
-	db, err := sqlstore.Open(ctx, target, sqlstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	tokens, err := auth.NewTokens([]byte(strings.Repeat("k", 32)), time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hasher, _ := auth.NewBcrypt(4)
-	set := envSettings{
-		cfg: httpapi.Config{Version: taskwire.APIVersion, AuthRate: auth.Rate{N: 1000, Period: time.Minute}, AsyncAPI: taskwire.AsyncAPI},
+		set.vars["DATABASE_URL"] = storetest.PostgresURL(t)
 	}
 	for _, o := range opts {
 		o(&set)
 	}
-	cfg := set.cfg
-	broker := realtime.NewMemoryBroker()
-	var pub taskwire.Publisher = realtime.Publisher{Broker: broker}
-	if set.interceptor != nil {
-		set.interceptor.wrap(pub)
-		pub = set.interceptor
+	cfg, err := app.LoadConfig(nil, func(k string) string { return set.vars[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
 	}
-	svc := taskwire.NewService(db, pub, nil, hasher, set.svc)
-	logger := slog.New(slog.DiscardHandler)
-	hub := realtime.NewHub(logger, svc, broker, set.hub)
-	hubCtx, stopHub := context.WithCancel(ctx)
-	hubDone := make(chan struct{})
-	go func() { defer close(hubDone); hub.Run(hubCtx) }()
-	api := httpapi.New(logger, svc, tokens, hub, map[string]httpapi.ReadyCheck{"database": db.Ping}, prometheus.NewRegistry(), cfg)
-	srv := httptest.NewServer(api.Handler())
-	e := &env{t: t, srv: srv, URL: srv.URL, db: db, svc: svc, hub: hub, tokens: tokens}
+	var aopts app.Options
+	if i := set.interceptor; i != nil {
+		aopts.WrapPublisher = func(next taskwire.Publisher) taskwire.Publisher {
+			i.wrap(next)
+			return i
+		}
+	}
+	a, err := app.New(context.Background(), cfg, aopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan error, 1)
+	go func() { ran <- a.Run(context.Background()) }()
+	e := &env{t: t, app: a, URL: a.URL(), db: a.Store(), svc: a.Service(), hub: a.Hub(), tokens: a.Tokens()}
 	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
-		_ = hub.Shutdown(sctx)
-		srv.Close()
-		stopHub()
-		<-hubDone
-		db.Close()
+		if err := a.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		if err := <-ran; err != nil {
+			t.Errorf("run: %v", err)
+		}
 	})
 	return e
 }

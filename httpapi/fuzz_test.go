@@ -8,11 +8,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/auth"
-	"github.com/taskwire/taskwire/httpapi"
 )
 
 // The fuzz targets send fuzzed bytes to one decoder each, over the real
@@ -32,7 +30,7 @@ type fuzzEnv struct {
 
 func newFuzzEnv(f *testing.F) *fuzzEnv {
 	f.Helper()
-	e := newEnv(f, withConfig(func(c *httpapi.Config) { c.AuthRate = auth.Rate{N: 1 << 30, Period: time.Minute} }))
+	e := newEnv(f, withEnv("RATE_LIMIT_AUTH", "1073741824/minute"))
 	fe := &fuzzEnv{URL: e.URL, tokens: e.tokens}
 	fe.aliceID, fe.alice = fe.user(f, "alice")
 	fe.bobID, fe.bob = fe.user(f, "bob")

@@ -27,8 +27,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/gobwas/ws"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/taskwire/taskwire/httpapi"
 	"github.com/taskwire/taskwire/realtime"
 )
 
@@ -41,7 +39,7 @@ import (
 func front(t *testing.T, e *env, readHeader time.Duration) *httptest.Server {
 	t.Helper()
 	type connKey struct{}
-	handler := e.srv.Config.Handler
+	handler := e.app.Handler()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if n, err := strconv.Atoi(r.Header.Get("X-Test-Sndbuf")); err == nil {
 			if tc, ok := r.Context().Value(connKey{}).(*net.TCPConn); ok {
@@ -168,10 +166,10 @@ func intAfter(msg []byte, key string) (int64, bool) {
 	return n, err == nil
 }
 
-// gauge reads a gauge from reg.
-func gauge(t *testing.T, reg *prometheus.Registry, name string) float64 {
+// gauge reads a gauge from the server's metrics.
+func gauge(t *testing.T, e *env, name string) float64 {
 	t.Helper()
-	mfs, err := reg.Gather()
+	mfs, err := e.app.Registry().Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,15 +221,14 @@ func TestHostileNonReadersDoNotStallReaders(t *testing.T) {
 		queue      = 128
 		writers    = 8
 	)
-	reg := prometheus.NewRegistry()
 	// A write timeout longer than the test: a non-reader's blocked write
 	// finishes when it reads at last, so the 4408 close frame reaches it
 	// intact (see the report on write timeouts).
 	// Limits on, as in production (the sockets are then wrapped for
 	// counting), high enough for the test's own: 100 per user and the
 	// fresh socket below.
-	e := newEnv(t, withHubOptions(realtime.Options{QueueMessages: queue, WriteTimeout: 2 * time.Minute, Registerer: reg}),
-		withConfig(func(c *httpapi.Config) { c.WSMaxPerUser, c.WSMaxPerAddr = sockets/users+1, sockets+1 }))
+	e := newEnv(t, withEnv("WS_QUEUE_MESSAGES", strconv.Itoa(queue), "WS_WRITE_TIMEOUT", "2m",
+		"WS_MAX_PER_USER", strconv.Itoa(sockets/users+1), "WS_MAX_PER_ADDR", strconv.Itoa(sockets+1)))
 	srv := front(t, e, 5*time.Second)
 	ids := make([]int64, users)
 	toks := make([]string, users)
@@ -284,7 +281,7 @@ func TestHostileNonReadersDoNotStallReaders(t *testing.T) {
 		}
 	})
 	t.Logf("%d sockets open in %v", sockets, time.Since(dialStart).Round(time.Millisecond))
-	eventually(t, time.Minute, "all sockets joined", func() bool { return gauge(t, reg, "taskwire_realtime_sockets") == sockets })
+	eventually(t, time.Minute, "all sockets joined", func() bool { return gauge(t, e, "taskwire_realtime_sockets") == sockets })
 
 	// sent[i] is when the request creating task h<i> was sent.
 	var sent [events]atomic.Int64
@@ -430,7 +427,7 @@ func TestHostileNonReadersDoNotStallReaders(t *testing.T) {
 		s.Close()
 	}
 	fresh.Close(websocket.StatusNormalClosure, "")
-	eventually(t, 30*time.Second, "every socket released", func() bool { return gauge(t, reg, "taskwire_realtime_sockets") == 0 })
+	eventually(t, 30*time.Second, "every socket released", func() bool { return gauge(t, e, "taskwire_realtime_sockets") == 0 })
 }
 
 // TestHostileConnectionFlood: hundreds of connections that never finish
@@ -440,7 +437,7 @@ func TestHostileNonReadersDoNotStallReaders(t *testing.T) {
 // timeout.
 func TestHostileConnectionFlood(t *testing.T) {
 	const flood = 450
-	e := newEnv(t, withConfig(func(c *httpapi.Config) { c.WSMaxPerAddr = 2 }))
+	e := newEnv(t, withEnv("WS_MAX_PER_ADDR", "2"))
 	const readHeader = time.Second
 	srv := front(t, e, readHeader)
 	_, tok := e.user("owner")
@@ -541,9 +538,7 @@ func TestHostileHalfOpenSocket(t *testing.T) {
 }
 
 func testHalfOpenSocket(t *testing.T, ping, pong time.Duration) {
-	reg := prometheus.NewRegistry()
-	e := newEnv(t, withHubOptions(realtime.Options{PingInterval: ping, PongTimeout: pong, Registerer: reg}),
-		withConfig(func(c *httpapi.Config) { c.WSMaxPerUser = 1 }))
+	e := newEnv(t, withEnv("WS_PING_INTERVAL", ping.String(), "WS_PONG_TIMEOUT", pong.String(), "WS_MAX_PER_USER", "1"))
 	ownerID, owner := e.user("owner")
 	ghostID, ghost := e.user("ghost")
 	pid := e.project(owner, ghostID)
@@ -576,7 +571,7 @@ func testHalfOpenSocket(t *testing.T, ping, pong time.Duration) {
 	}
 	defer half.Close()
 	opened := time.Now()
-	eventually(t, 10*time.Second, "both joined", func() bool { return gauge(t, reg, "taskwire_realtime_sockets") == 2 })
+	eventually(t, 10*time.Second, "both joined", func() bool { return gauge(t, e, "taskwire_realtime_sockets") == 2 })
 
 	// The silent client's kernel keeps receiving; it reads only now, to
 	// see what the server sent and when it hung up.
@@ -600,7 +595,7 @@ func testHalfOpenSocket(t *testing.T, ping, pong time.Duration) {
 	}
 	t.Logf("silent socket closed %v after its handshake (ping interval %v + pong timeout %v), %d ping(s) sent",
 		took.Round(time.Millisecond), ping, pong, pings)
-	eventually(t, 10*time.Second, "the silent socket released", func() bool { return gauge(t, reg, "taskwire_realtime_sockets") == 1 })
+	eventually(t, 10*time.Second, "the silent socket released", func() bool { return gauge(t, e, "taskwire_realtime_sockets") == 1 })
 	var present []struct {
 		UserID      int64 `json:"user_id"`
 		Connections int   `json:"connections"`
@@ -633,7 +628,7 @@ func testHalfOpenSocket(t *testing.T, ping, pong time.Duration) {
 		t.Fatal("healthy socket closed before the event")
 	}
 	healthy.Close(websocket.StatusNormalClosure, "")
-	eventually(t, 10*time.Second, "every socket released", func() bool { return gauge(t, reg, "taskwire_realtime_sockets") == 0 })
+	eventually(t, 10*time.Second, "every socket released", func() bool { return gauge(t, e, "taskwire_realtime_sockets") == 0 })
 }
 
 // TestHostileSocketLimits: WS_MAX_PER_USER and WS_MAX_PER_ADDR. The socket
@@ -644,9 +639,7 @@ func testHalfOpenSocket(t *testing.T, ping, pong time.Duration) {
 // one rate limits use (X-Forwarded-For only with TrustProxy).
 func TestHostileSocketLimits(t *testing.T) {
 	const perUser, perAddr = 3, 5
-	e := newEnv(t, withConfig(func(c *httpapi.Config) {
-		c.WSMaxPerUser, c.WSMaxPerAddr, c.TrustProxy = perUser, perAddr, true
-	}))
+	e := newEnv(t, withEnv("WS_MAX_PER_USER", strconv.Itoa(perUser), "WS_MAX_PER_ADDR", strconv.Itoa(perAddr), "TRUST_PROXY", "true"))
 	ids := make([]int64, 4)
 	toks := make([]string, 4)
 	for i := range ids {
@@ -802,7 +795,7 @@ func TestHostileSocketLimits(t *testing.T) {
 
 	t.Run("WithoutTrustProxy", func(t *testing.T) {
 		// X-Forwarded-For is ignored: every socket is 127.0.0.1's.
-		e := newEnv(t, withConfig(func(c *httpapi.Config) { c.WSMaxPerAddr = 2 }))
+		e := newEnv(t, withEnv("WS_MAX_PER_ADDR", "2"))
 		_, a := e.user("a")
 		bID, b := e.user("b")
 		pid := e.project(a, bID)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/realtime"
 )
 
@@ -61,7 +60,7 @@ func names(evs []wsEvent) []string {
 // connect, no other event type, no control message — while a protocol 2
 // socket in the same room gets everything.
 func TestProtocol1IsTheSeeds(t *testing.T) {
-	e := newEnv(t, withHubOptions(realtime.Options{HeartbeatInterval: 50 * time.Millisecond}))
+	e := newEnv(t, withEnv("WS_HEARTBEAT_INTERVAL", "50ms"))
 	bobID, bob := e.user("bob")
 	carolID, carol := e.user("carol")
 	_, ada := e.user("ada")
@@ -220,7 +219,7 @@ func TestCaughtUp(t *testing.T) {
 // every event up to, on project and notification sockets; protocol 1
 // sockets are sent none.
 func TestHeartbeat(t *testing.T) {
-	e := newEnv(t, withHubOptions(realtime.Options{HeartbeatInterval: 30 * time.Millisecond}))
+	e := newEnv(t, withEnv("WS_HEARTBEAT_INTERVAL", "30ms"))
 	bobID, bob := e.user("bob")
 	_, ada := e.user("ada")
 	pid := e.project(ada, bobID)
@@ -287,7 +286,7 @@ func TestHeartbeat(t *testing.T) {
 // retained log is told to resynchronize, exactly as the REST log answers
 // 410, even though the room still holds the events in memory.
 func TestSocketResumeRespectsRetention(t *testing.T) {
-	e := newEnv(t, withServiceOptions(taskwire.Options{RetentionCount: 10}))
+	e := newEnv(t, withEnv("EVENT_RETENTION_COUNT", "10"))
 	_, ada := e.user("ada")
 	pid := e.project(ada)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -13,7 +13,6 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/auth"
-	"github.com/taskwire/taskwire/httpapi"
 )
 
 // testSecret is the signing secret newEnv gives the server.
@@ -186,7 +185,7 @@ func TestLogin(t *testing.T) {
 }
 
 func TestRateLimit(t *testing.T) {
-	lowRate := withConfig(func(c *httpapi.Config) { c.AuthRate = auth.Rate{N: 2, Period: time.Minute} })
+	lowRate := withEnv("RATE_LIMIT_AUTH", "2/minute")
 	const msg = "Rate limit exceeded: 2 per 1 minute"
 	limited := func(t *testing.T, r response) {
 		t.Helper()
@@ -265,7 +264,7 @@ func TestRateLimit(t *testing.T) {
 	t.Run("ProxyAddedAddressCounts", func(t *testing.T) {
 		// Behind a trusted proxy the last X-Forwarded-For entry is the
 		// client; what the client wrote before it cannot buy a new budget.
-		e := newEnv(t, lowRate, withConfig(func(c *httpapi.Config) { c.TrustProxy = true }))
+		e := newEnv(t, lowRate, withEnv("TRUST_PROXY", "true"))
 		from := func(xff string) []string { return []string{"X-Forwarded-For", xff} }
 		for i, h := range [][]string{from("1.1.1.1, 203.0.113.7"), from("2.2.2.2, 203.0.113.7"), from("3.3.3.3, 203.0.113.7")} {
 			r := e.do("POST", "/api/v1/auth/signup", "", signup("p"+strconv.Itoa(i)), h...)

@@ -282,7 +282,7 @@ func TestSlowSocketIsClosedOthersUnaffected(t *testing.T) {
 	// The write timeout outlasts the test's pause, so the slow socket's
 	// blocked write completes when it reads again and the close frame
 	// reaches it.
-	e := newEnv(t, withHubOptions(realtime.Options{QueueMessages: 8, WriteTimeout: time.Minute}))
+	e := newEnv(t, withEnv("WS_QUEUE_MESSAGES", "8", "WS_WRITE_TIMEOUT", "1m"))
 	_, tok := e.user("owner")
 	pid := e.project(tok)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/taskwire/taskwire"
 )
 
 // metrics are the notification and email series on /metrics.
@@ -67,27 +66,6 @@ func (q queueCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, lag)
-}
-
-// CountingPublisher counts the notifications it passes on.
-type CountingPublisher struct {
-	taskwire.Publisher
-	created prometheus.Counter
-}
-
-// NewCountingPublisher wraps next, registering the counter with reg.
-func NewCountingPublisher(next taskwire.Publisher, reg prometheus.Registerer) *CountingPublisher {
-	c := prometheus.NewCounter(prometheus.CounterOpts{Name: "taskwire_notifications_created_total", Help: "Notifications created (committed)."})
-	if reg != nil {
-		reg.MustRegister(c)
-	}
-	return &CountingPublisher{Publisher: next, created: c}
-}
-
-// PublishNotification implements taskwire.Publisher.
-func (p *CountingPublisher) PublishNotification(n taskwire.Notification) {
-	p.created.Inc()
-	p.Publisher.PublishNotification(n)
 }
 
 // parseTime reads a timestamp as either driver returns it.

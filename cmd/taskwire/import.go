@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/taskwire/taskwire/internal/app"
 	"github.com/taskwire/taskwire/sqlstore"
 )
 
@@ -32,14 +33,14 @@ func importDB(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil || src.Dialect != "sqlite" {
 		return fmt.Errorf("import: --from %q: want the SQLite database to copy from (sqlite:///rel.db, sqlite:////abs.db or a file path)", from)
 	}
-	cfg, err := loadConfig(rest, getenv, stderr)
+	cfg, err := app.LoadConfig(rest, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	if cfg.Database.Dialect != "postgres" {
 		return fmt.Errorf("import: DATABASE_URL %q is not PostgreSQL: import copies into PostgreSQL (postgres://...)", cfg.DatabaseURL)
 	}
-	db, pool, err := openWithJobs(ctx, cfg, newLogger(cfg, stderr))
+	db, pool, err := app.OpenDatabase(ctx, cfg, app.NewLogger(cfg, stderr))
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/taskwire/taskwire/internal/app"
 )
 
 // instance is the real program running on :0.
@@ -246,7 +247,7 @@ func TestBadConfigFailsWithOneLine(t *testing.T) {
 }
 
 func TestFlagOverridesEnv(t *testing.T) {
-	cfg, err := loadConfig([]string{"--jwt-ttl", "3s"}, func(k string) string {
+	cfg, err := app.LoadConfig([]string{"--jwt-ttl", "3s"}, func(k string) string {
 		return map[string]string{"JWT_TTL": "1h"}[k]
 	}, io.Discard)
 	if err != nil || cfg.JWTTTL != 3*time.Second {

@@ -1,0 +1,67 @@
+package app
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"runtime"
+
+	"github.com/taskwire/taskwire/auth"
+	"github.com/taskwire/taskwire/notify"
+	"github.com/taskwire/taskwire/sqlstore"
+)
+
+// OpenDatabase opens the store of DATABASE_URL (adopting a seed service's
+// SQLite file, refusing another application's) and the pool the job queue
+// works on — one connection on SQLite, as River's SQLite driver wants, a
+// few on PostgreSQL — and applies Taskwire's and River's migrations, one
+// instance at a time. The caller closes both.
+func OpenDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*sqlstore.DB, *sql.DB, error) {
+	conns := cfg.DBMaxConns
+	if conns == 0 {
+		conns = max(8, 4*runtime.NumCPU())
+	}
+	db, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{Synchronous: cfg.SQLiteSync, Logger: logger, MaxConns: conns, Writers: cfg.DBWriters})
+	if err != nil {
+		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	jobConns := 1
+	if db.Postgres() {
+		jobConns = 4
+	}
+	pool, err := db.NewPool(jobConns)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	err = db.MigrationLock(ctx, func() error {
+		if err := db.Migrate(ctx); err != nil {
+			return err
+		}
+		return notify.Migrate(ctx, pool, db.Postgres())
+	})
+	if err != nil {
+		pool.Close()
+		db.Close()
+		return nil, nil, err
+	}
+	return db, pool, nil
+}
+
+// secret returns JWT_SECRET, or the one generated once beside the SQLite
+// file (LoadConfig requires JWT_SECRET with PostgreSQL).
+func secret(cfg Config, db *sqlstore.DB) ([]byte, error) {
+	if cfg.JWTSecret != "" {
+		return []byte(cfg.JWTSecret), nil
+	}
+	path := db.Path() + ".secret"
+	if !filepath.IsAbs(path) {
+		abs, err := filepath.Abs(path)
+		if err == nil {
+			path = abs
+		}
+	}
+	return auth.LoadOrCreateSecret(path)
+}
