@@ -2,7 +2,6 @@ package taskwire
 
 import (
 	"context"
-	"errors"
 )
 
 // CreateProject creates a project owned by actor, who becomes its first
@@ -202,14 +201,4 @@ func (s *Service) RemoveMember(ctx context.Context, actor User, projectID, userI
 		}
 		return s.notify(ctx, tx, actor, p, nil, userID, NotifyMemberRemoved, NotificationData{})
 	})
-}
-
-// update runs fn in a unit of work, again if it asks to (errRetry).
-func (s *Service) update(ctx context.Context, fn func(tx Tx) error) error {
-	for range 3 {
-		if err := s.store.Update(ctx, fn); !errors.Is(err, errRetry) {
-			return err
-		}
-	}
-	return Errorf(Conflict, "Concurrent requests with the same Idempotency-Key; retry")
 }

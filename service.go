@@ -2,6 +2,7 @@ package taskwire
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -93,6 +94,16 @@ func member(ctx context.Context, r Reader, projectID, userID int64) (Project, er
 // has since been added back keeps its access.
 func (s *Service) IsMember(ctx context.Context, projectID, userID int64) (bool, error) {
 	return s.store.IsMember(ctx, projectID, userID)
+}
+
+// update runs fn in a unit of work, again if it asks to (errRetry).
+func (s *Service) update(ctx context.Context, fn func(tx Tx) error) error {
+	for range 3 {
+		if err := s.store.Update(ctx, fn); !errors.Is(err, errRetry) {
+			return err
+		}
+	}
+	return Errorf(Conflict, "Concurrent requests with the same Idempotency-Key; retry")
 }
 
 // updateProject runs fn as a unit of work keyed by the project it changes

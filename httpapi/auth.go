@@ -168,3 +168,14 @@ func parseForm(contentType string, body []byte) (url.Values, bool) {
 }
 
 func reflectType(v any) reflect.Type { return reflect.TypeOf(v) }
+
+// authRoutes registers signup and login.
+func (s *Server) authRoutes(api huma.API) {
+	register(api, huma.Operation{
+		OperationID: "signup_api_v1_auth_signup_post", Method: http.MethodPost, Path: "/api/v1/auth/signup",
+		Summary: "Signup", Tags: []string{"auth"}, DefaultStatus: http.StatusCreated,
+		Description: "Create an account. The email is checked first, then the username. Rate-limited per client address.",
+		Errors:      []int{http.StatusBadRequest, http.StatusUnprocessableEntity, http.StatusTooManyRequests},
+	}, s.signup)
+	register(api, loginOperation(), s.login)
+}

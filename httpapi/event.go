@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"github.com/danielgtaylor/huma/v2"
+	"net/http"
 	"strconv"
 
 	"github.com/taskwire/taskwire"
@@ -51,4 +53,24 @@ func (s *Server) presence(ctx context.Context, in *ProjectIDParam) (*presenceOut
 		return nil, err
 	}
 	return &presenceOutput{Body: entries}, nil
+}
+
+// eventRoutes registers the event log and presence.
+func (s *Server) eventRoutes(api huma.API) {
+	register(api, huma.Operation{
+		OperationID: "list_events_api_v1_projects__project_id__events_get", Method: http.MethodGet,
+		Path: "/api/v1/projects/{project_id}/events", Summary: "Project event log", Tags: []string{"events"},
+		Description: "The project's events after `since`, oldest first. Answers 410 with `oldest_seq` when `since` is older than the retained log. " + pagingDoc,
+		Security:    secured,
+		Errors:      []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusGone, http.StatusUnprocessableEntity},
+	}, s.listEvents)
+
+	register(api, huma.Operation{
+		OperationID: "get_presence_api_v1_projects__project_id__presence_get", Method: http.MethodGet,
+		Path: "/api/v1/projects/{project_id}/presence", Summary: "Who is connected", Tags: []string{"realtime"},
+		Description: "Members with an open socket in the project's room now, with how many sockets each. " +
+			"The room also receives presence_joined / presence_left when a member's first socket opens or last one closes.",
+		Security: secured,
+		Errors:   []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}, s.presence)
 }

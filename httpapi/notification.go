@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"github.com/danielgtaylor/huma/v2"
 	"net/http"
 
 	"github.com/taskwire/taskwire"
@@ -111,4 +112,35 @@ func (s *Server) notificationSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.upgrade(w, r, req)
+}
+
+// notificationRoutes registers the inbox and email settings.
+func (s *Server) notificationRoutes(api huma.API) {
+	register(api, huma.Operation{
+		OperationID: "list_notifications_api_v1_notifications_get", Method: http.MethodGet, Path: "/api/v1/notifications",
+		Summary: "Inbox", Tags: []string{"notifications"}, Security: secured,
+		Description: "The caller's notifications, newest first; `X-Unread-Count` counts the unread ones. " + pagingDoc,
+		Errors:      []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
+	}, s.listNotifications)
+	register(api, huma.Operation{
+		OperationID: "mark_notification_read_api_v1_notifications__notification_id__read_post", Method: http.MethodPost,
+		Path: "/api/v1/notifications/{notification_id}/read", Summary: "Mark read", Tags: []string{"notifications"}, Security: secured,
+		Errors: []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}, s.markRead)
+	register(api, huma.Operation{
+		OperationID: "mark_all_read_api_v1_notifications_read_all_post", Method: http.MethodPost,
+		Path: "/api/v1/notifications/read-all", Summary: "Mark all read", Tags: []string{"notifications"}, Security: secured,
+		Errors: []int{http.StatusUnauthorized},
+	}, s.markAllRead)
+	register(api, huma.Operation{
+		OperationID: "get_notification_settings_api_v1_users_me_notification_settings_get", Method: http.MethodGet,
+		Path: "/api/v1/users/me/notification-settings", Summary: "Email settings", Tags: []string{"notifications"}, Security: secured,
+		Description: "Whether each kind of email (task_assigned, member_added) is sent to the caller.",
+		Errors:      []int{http.StatusUnauthorized},
+	}, s.getSettings)
+	register(api, huma.Operation{
+		OperationID: "put_notification_settings_api_v1_users_me_notification_settings_put", Method: http.MethodPut,
+		Path: "/api/v1/users/me/notification-settings", Summary: "Change email settings", Tags: []string{"notifications"}, Security: secured,
+		Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
+	}, s.putSettings)
 }

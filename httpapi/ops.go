@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"github.com/danielgtaylor/huma/v2"
 	"html/template"
 	"net/http"
 	"time"
@@ -90,4 +91,25 @@ func swaggerUI() http.Handler {
 func (s *Server) asyncAPI(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/yaml")
 	_, _ = w.Write(s.cfg.AsyncAPI)
+}
+
+// opsRoutes registers the root greeting and the health checks.
+func (s *Server) opsRoutes(api huma.API) {
+	register(api, huma.Operation{
+		OperationID: "root__get", Method: http.MethodGet, Path: "/",
+		Summary: "Root", Tags: []string{"meta"},
+		Description: "A greeting, as the seed service answered.",
+	}, s.root)
+
+	register(api, huma.Operation{
+		OperationID: "healthz", Method: http.MethodGet, Path: "/healthz",
+		Summary: "Liveness", Tags: []string{"operations"},
+		Description: "200 while the process is up.",
+	}, s.healthz)
+	register(api, huma.Operation{
+		OperationID: "readyz", Method: http.MethodGet, Path: "/readyz",
+		Summary: "Readiness", Tags: []string{"operations"},
+		Description: "200 when the database and the broker answer, 503 otherwise.",
+		Errors:      []int{http.StatusServiceUnavailable},
+	}, s.readyz)
 }

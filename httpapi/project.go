@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"github.com/danielgtaylor/huma/v2"
+	"net/http"
 	"strconv"
 
 	"github.com/taskwire/taskwire"
@@ -153,4 +155,59 @@ type removeMemberInput struct {
 
 func (s *Server) removeMember(ctx context.Context, in *removeMemberInput) (*struct{}, error) {
 	return nil, s.svc.RemoveMember(ctx, userFrom(ctx), in.ProjectID, in.UserID)
+}
+
+// projectRoutes registers the project and member routes.
+func (s *Server) projectRoutes(api huma.API) {
+	for _, path := range []string{"/api/v1/projects/", "/api/v1/projects"} {
+		hidden := path == "/api/v1/projects"
+		suffix := ""
+		if hidden {
+			suffix = "_noslash"
+		}
+		register(api, huma.Operation{
+			OperationID: "get_user_projects_api_v1_projects__get" + suffix, Method: http.MethodGet, Path: path,
+			Summary: "Get User Projects", Tags: []string{"projects"}, Security: secured, Hidden: hidden,
+			Description: "The projects the caller owns or belongs to, by id. " + pagingDoc,
+			Errors:      []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
+		}, s.listProjects)
+		register(api, huma.Operation{
+			OperationID: "create_project_api_v1_projects__post" + suffix, Method: http.MethodPost, Path: path,
+			Summary: "Create Project", Tags: []string{"projects"}, Security: secured, Hidden: hidden,
+			DefaultStatus: http.StatusCreated,
+			Description:   "Create a project; the caller becomes its owner and first member. " + idempotencyDoc,
+			Errors:        []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
+		}, s.createProject)
+	}
+	register(api, huma.Operation{
+		OperationID: "get_project_details_api_v1_projects__project_id__get", Method: http.MethodGet,
+		Path: "/api/v1/projects/{project_id}", Summary: "Get Project Details", Tags: []string{"projects"},
+		Security: secured, Errors: projectErrors,
+	}, s.getProject)
+	register(api, huma.Operation{
+		OperationID: "update_project_api_v1_projects__project_id__patch", Method: http.MethodPatch,
+		Path: "/api/v1/projects/{project_id}", Summary: "Update Project", Tags: []string{"projects"},
+		Description: "Rename or re-describe a project (owner only). Emits project_updated.",
+		Security:    secured, Errors: projectErrors,
+	}, s.updateProject)
+	register(api, huma.Operation{
+		OperationID: "delete_project_api_v1_projects__project_id__delete", Method: http.MethodDelete,
+		Path: "/api/v1/projects/{project_id}", Summary: "Delete Project", Tags: []string{"projects"},
+		Description: "Delete a project with its tasks and memberships (owner only). Emits project_deleted; the room's sockets then close with 4403.",
+		Security:    secured, DefaultStatus: http.StatusNoContent, Errors: projectErrors,
+	}, s.deleteProject)
+	register(api, huma.Operation{
+		OperationID: "add_project_member_api_v1_projects__project_id__members_post", Method: http.MethodPost,
+		Path: "/api/v1/projects/{project_id}/members", Summary: "Add Project Member", Tags: []string{"projects"},
+		Description: "Add a user (by user_id, username or email) to the project (owner only). Emits member_added. " + idempotencyDoc,
+		Security:    secured, DefaultStatus: http.StatusCreated,
+		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}, s.addMember)
+	register(api, huma.Operation{
+		OperationID: "remove_project_member_api_v1_projects__project_id__members__user_id__delete", Method: http.MethodDelete,
+		Path: "/api/v1/projects/{project_id}/members/{user_id}", Summary: "Remove Project Member", Tags: []string{"projects"},
+		Description: "The owner removes a member, or a member leaves. The owner cannot be removed. The member's tasks in the project are unassigned. Emits member_removed.",
+		Security:    secured, DefaultStatus: http.StatusNoContent,
+		Errors: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}, s.removeMember)
 }

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"github.com/danielgtaylor/huma/v2"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -165,4 +167,45 @@ func (s *Server) updateTaskStatus(ctx context.Context, in *updateStatusInput) (*
 
 func (s *Server) deleteTask(ctx context.Context, in *TaskIDParam) (*struct{}, error) {
 	return nil, s.svc.DeleteTask(ctx, userFrom(ctx), in.TaskID)
+}
+
+// taskRoutes registers the task routes.
+func (s *Server) taskRoutes(api huma.API) {
+	register(api, huma.Operation{
+		OperationID: "get_tasks_api_v1_projects__project_id__tasks_get", Method: http.MethodGet,
+		Path: "/api/v1/projects/{project_id}/tasks", Summary: "Get Tasks", Tags: []string{"tasks"},
+		Description: "The project's tasks by id, optionally filtered. " + pagingDoc,
+		Security:    secured, Errors: projectErrors,
+	}, s.listTasks)
+	register(api, huma.Operation{
+		OperationID: "create_task_api_v1_projects__project_id__tasks_post", Method: http.MethodPost,
+		Path: "/api/v1/projects/{project_id}/tasks", Summary: "Create Task", Tags: []string{"tasks"},
+		Description: "Create a task. Emits task_created. " + idempotencyDoc,
+		Security:    secured, DefaultStatus: http.StatusCreated, Errors: projectErrors,
+	}, s.createTask)
+	taskErrors := []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}
+	register(api, huma.Operation{
+		OperationID: "get_task_api_v1_tasks__task_id__get", Method: http.MethodGet,
+		Path: "/api/v1/tasks/{task_id}", Summary: "Get Task", Tags: []string{"tasks"},
+		Security: secured, Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}, s.getTask)
+	register(api, huma.Operation{
+		OperationID: "update_task_api_v1_tasks__task_id__put", Method: http.MethodPut,
+		Path: "/api/v1/tasks/{task_id}", Summary: "Update Task", Tags: []string{"tasks"},
+		Description: "Apply the fields sent (\"assignee_id\": null unassigns). Emits task_updated unless nothing changed. " + ifMatchDoc,
+		Security:    secured, Errors: taskErrors,
+	}, s.updateTask)
+	register(api, huma.Operation{
+		OperationID: "update_task_status_api_v1_tasks__task_id__status_patch", Method: http.MethodPatch,
+		Path: "/api/v1/tasks/{task_id}/status", Summary: "Update Task Status", Tags: []string{"tasks"},
+		Description: "Change a task's status. Emits status_changed unless nothing changed. " + ifMatchDoc,
+		Security:    secured, Errors: taskErrors,
+	}, s.updateTaskStatus)
+	register(api, huma.Operation{
+		OperationID: "delete_task_api_v1_tasks__task_id__delete", Method: http.MethodDelete,
+		Path: "/api/v1/tasks/{task_id}", Summary: "Delete Task", Tags: []string{"tasks"},
+		Description: "Delete a task. Emits task_deleted.",
+		Security:    secured, DefaultStatus: http.StatusNoContent,
+		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}, s.deleteTask)
 }

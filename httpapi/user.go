@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"github.com/danielgtaylor/huma/v2"
+	"net/http"
 
 	"github.com/taskwire/taskwire"
 )
@@ -47,4 +49,19 @@ func message(msg string) *messageOutput {
 	out := &messageOutput{}
 	out.Body.Message = msg
 	return out
+}
+
+// userRoutes registers the user routes.
+func (s *Server) userRoutes(api huma.API) {
+	register(api, huma.Operation{
+		OperationID: "get_me_api_v1_users_me_get", Method: http.MethodGet, Path: "/api/v1/users/me",
+		Summary: "Current user", Tags: []string{"users"}, Security: secured,
+		Errors: []int{http.StatusUnauthorized},
+	}, s.me)
+	register(api, huma.Operation{
+		OperationID: "lookup_user_api_v1_users_lookup_get", Method: http.MethodGet, Path: "/api/v1/users/lookup",
+		Summary: "Find a user to invite", Tags: []string{"users"}, Security: secured,
+		Description: "Find a user by exact username or email (exactly one). Answers only the id and username, never the email.",
+		Errors:      []int{http.StatusUnauthorized, http.StatusNotFound, http.StatusUnprocessableEntity},
+	}, s.lookupUser)
 }
