@@ -7,14 +7,9 @@ import (
 	"time"
 
 	"github.com/taskwire/taskwire"
+	"github.com/taskwire/taskwire/internal/testenv"
 	"github.com/taskwire/taskwire/sqlstore"
 )
-
-type discardPublisher struct{}
-
-func (discardPublisher) Publish(taskwire.Event) {}
-
-func (discardPublisher) PublishNotification(taskwire.Notification) {}
 
 // TestIdempotencyExpiry retries an idempotent create at the edges of
 // taskwire.IdempotencyTTL: within it the first answer is replayed; from the
@@ -44,7 +39,7 @@ func TestIdempotencyExpiry(t *testing.T) {
 				t.Fatal(err)
 			}
 			now := t0
-			svc := taskwire.NewService(db, discardPublisher{}, nil, nil, taskwire.Options{Now: func() time.Time { return now }})
+			svc := taskwire.NewService(db, testenv.Discard{}, nil, nil, taskwire.Options{Now: func() time.Time { return now }})
 			var alice taskwire.User
 			err = db.Update(ctx, func(tx taskwire.Tx) (err error) {
 				alice, err = tx.CreateUser(ctx, taskwire.User{Email: "alice@example.com", Username: "alice", HashedPassword: "x", CreatedAt: t0})

@@ -18,6 +18,7 @@ import (
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/auth"
 	"github.com/taskwire/taskwire/internal/smtptest"
+	"github.com/taskwire/taskwire/internal/testenv"
 	"github.com/taskwire/taskwire/sqlstore"
 	"github.com/taskwire/taskwire/storetest"
 )
@@ -288,12 +289,6 @@ func TestHeaderInjectionAddresses(t *testing.T) {
 	}
 }
 
-// nopPublisher drops events: this test reads mail, not sockets.
-type nopPublisher struct{}
-
-func (nopPublisher) Publish(taskwire.Event)                    {}
-func (nopPublisher) PublishNotification(taskwire.Notification) {}
-
 // TestHeaderInjectionEndToEnd runs the real pipeline: the domain service on
 // a real store (SQLite, or PostgreSQL with TASKWIRE_TEST_STORE=postgres)
 // enqueues River email jobs, which render and send through SMTP to the
@@ -343,7 +338,7 @@ func TestHeaderInjectionEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := taskwire.NewService(db, nopPublisher{}, queue, hasher, taskwire.Options{})
+	svc := taskwire.NewService(db, testenv.Discard{}, queue, hasher, taskwire.Options{})
 	if err := queue.Start(context.WithoutCancel(ctx), svc); err != nil {
 		t.Fatal(err)
 	}

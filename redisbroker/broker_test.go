@@ -6,12 +6,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/taskwire/taskwire/auth"
+	"github.com/taskwire/taskwire/internal/testenv"
 	"github.com/taskwire/taskwire/realtime"
 )
 
@@ -46,13 +46,7 @@ func FuzzDecode(f *testing.F) {
 // failure when TASKWIRE_REQUIRE_SERVICES=1.
 func redisClient(t *testing.T) (*redis.Client, string) {
 	t.Helper()
-	u := os.Getenv("TASKWIRE_TEST_REDIS_URL")
-	if u == "" {
-		if os.Getenv("TASKWIRE_REQUIRE_SERVICES") == "1" {
-			t.Fatal("TASKWIRE_TEST_REDIS_URL is not set but TASKWIRE_REQUIRE_SERVICES=1")
-		}
-		t.Skip("TASKWIRE_TEST_REDIS_URL is not set")
-	}
+	u := testenv.Service(t, "TASKWIRE_TEST_REDIS_URL")
 	opts, err := redis.ParseURL(u)
 	if err != nil {
 		t.Fatal(err)

@@ -9,16 +9,9 @@ import (
 
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/auth"
+	"github.com/taskwire/taskwire/internal/testenv"
 	"github.com/taskwire/taskwire/sqlstore"
 )
-
-// discard is a Publisher that drops events: the benchmark measures the
-// write transaction, not the fan-out.
-type discard struct{}
-
-func (discard) Publish(taskwire.Event) {}
-
-func (discard) PublishNotification(taskwire.Notification) {}
 
 // BenchmarkTaskUpdate measures Service.SetTaskStatus on a real SQLite file
 // with durable commits: load the task, check membership, update it, bump
@@ -69,7 +62,7 @@ func benchSetup(b *testing.B, sync string, n int) (*taskwire.Service, taskwire.U
 		b.Fatal(err)
 	}
 	hasher, _ := auth.NewBcrypt(4)
-	svc := taskwire.NewService(db, discard{}, nil, hasher, taskwire.Options{})
+	svc := taskwire.NewService(db, testenv.Discard{}, nil, hasher, taskwire.Options{})
 	owner, err := svc.Signup(ctx, taskwire.Signup{Email: "bench@example.com", Username: "bench", Password: "password"})
 	if err != nil {
 		b.Fatal(err)

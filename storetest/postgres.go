@@ -7,10 +7,10 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/url"
-	"os"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
+	"github.com/taskwire/taskwire/internal/testenv"
 )
 
 // PostgresURL returns a PostgreSQL URL whose search_path is a new,
@@ -20,13 +20,7 @@ import (
 // turn red into green.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("TASKWIRE_TEST_POSTGRES_URL")
-	if base == "" {
-		if os.Getenv("TASKWIRE_REQUIRE_SERVICES") == "1" {
-			t.Fatal("TASKWIRE_TEST_POSTGRES_URL is not set but TASKWIRE_REQUIRE_SERVICES=1")
-		}
-		t.Skip("TASKWIRE_TEST_POSTGRES_URL is not set: skipping PostgreSQL")
-	}
+	base := testenv.Service(t, "TASKWIRE_TEST_POSTGRES_URL")
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/taskwire/taskwire/internal/smtptest"
+	"github.com/taskwire/taskwire/internal/testenv"
 	"github.com/taskwire/taskwire/realtime"
 	"github.com/taskwire/taskwire/storetest"
 )
@@ -32,14 +32,7 @@ import (
 // or fails when TASKWIRE_REQUIRE_SERVICES=1.
 func redisURL(t *testing.T) string {
 	t.Helper()
-	u := os.Getenv("TASKWIRE_TEST_REDIS_URL")
-	if u == "" {
-		if os.Getenv("TASKWIRE_REQUIRE_SERVICES") == "1" {
-			t.Fatal("TASKWIRE_TEST_REDIS_URL is not set but TASKWIRE_REQUIRE_SERVICES=1")
-		}
-		t.Skip("TASKWIRE_TEST_REDIS_URL is not set: skipping the multi-instance suite")
-	}
-	return u
+	return testenv.Service(t, "TASKWIRE_TEST_REDIS_URL")
 }
 
 // buildBinary builds the program into a temporary directory.

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/taskwire/taskwire/internal/testenv"
 )
 
 // The outage suite stops a private Redis or a private PostgreSQL under a
@@ -56,20 +57,7 @@ func outageFor(t *testing.T, def time.Duration) time.Duration {
 // or fails when TASKWIRE_REQUIRE_SERVICES=1.
 func needProgram(t *testing.T, name string, patterns ...string) string {
 	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, pat := range patterns {
-		if m, _ := filepath.Glob(pat); len(m) > 0 {
-			slices.Sort(m)
-			return m[len(m)-1]
-		}
-	}
-	if os.Getenv("TASKWIRE_REQUIRE_SERVICES") == "1" {
-		t.Fatalf("%s is not installed but TASKWIRE_REQUIRE_SERVICES=1", name)
-	}
-	t.Skipf("%s is not installed: skipping", name)
-	return ""
+	return testenv.Program(t, name, patterns...)
 }
 
 // reply is one request's outcome as the client saw it.
