@@ -33,16 +33,24 @@ staticcheck:
 vulncheck:
 	GO=$(GO) scripts/govulncheck.sh
 
+# The PostgreSQL and Redis suites read these; when they are unset and the
+# services answer on their usual local ports (as on the development and CI
+# machines), make test points them there itself.
+LOCAL_PG    := postgres://postgres@127.0.0.1:5432/test?sslmode=disable
+LOCAL_REDIS := redis://127.0.0.1:6379/0
+
 unit:
-	$(GO) test -race -count=1 -timeout 10m ./...
-	@# The HTTP suite again, on PostgreSQL (the store contract and the
-	@# multi-instance suites already ran on it above).
-	@if [ -n "$$TASKWIRE_TEST_POSTGRES_URL" ]; then \
-		echo "TASKWIRE_TEST_STORE=postgres go test -race ./httpapi/"; \
+	@pg="$$TASKWIRE_TEST_POSTGRES_URL"; rd="$$TASKWIRE_TEST_REDIS_URL"; \
+	if [ -z "$$pg" ] && command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then pg='$(LOCAL_PG)'; echo "PostgreSQL answers locally: TASKWIRE_TEST_POSTGRES_URL=$$pg"; fi; \
+	if [ -z "$$rd" ] && command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then rd='$(LOCAL_REDIS)'; echo "Redis answers locally: TASKWIRE_TEST_REDIS_URL=$$rd"; fi; \
+	export TASKWIRE_TEST_POSTGRES_URL="$$pg" TASKWIRE_TEST_REDIS_URL="$$rd"; \
+	$(GO) test -race -count=1 -timeout 15m ./... || exit 1; \
+	if [ -n "$$pg" ]; then \
+		echo "TASKWIRE_TEST_STORE=postgres go test -race ./httpapi/ (the HTTP suite again, on PostgreSQL)"; \
 		TASKWIRE_TEST_STORE=postgres $(GO) test -race -count=1 -timeout 10m ./httpapi/; \
 	elif [ "$$TASKWIRE_REQUIRE_SERVICES" = 1 ]; then \
 		echo "TASKWIRE_REQUIRE_SERVICES=1 but TASKWIRE_TEST_POSTGRES_URL is unset"; exit 1; \
-	else echo "TASKWIRE_TEST_POSTGRES_URL unset: the PostgreSQL and multi-instance suites were skipped"; fi
+	else echo "no PostgreSQL (TASKWIRE_TEST_POSTGRES_URL unset, none on 127.0.0.1:5432): its suites were skipped"; fi
 
 ## compat: play the seed's flow with Python requests + websockets against a real server
 compat: build
