@@ -19,7 +19,7 @@ import (
 
 // The authorization matrix: every route the server serves, crossed with
 // every kind of caller (identities, in authz_matrix_helpers_test.go), and
-// the answer /work/shared/API.md promises each. The routes are taken from
+// the answer docs/API.md promises each. The routes are taken from
 // the server's own OpenAPI document (every huma operation, and the raw
 // routes documentRawRoutes adds — sockets, metrics, docs); a route there
 // without an entry in authzRoutes fails the test, so a new route cannot

@@ -20,7 +20,7 @@ import (
 // nor tasks.
 
 // scenario is one row of an API scenario table: a request and what the
-// contract (/work/shared/API.md) says it must answer.
+// contract (docs/API.md) says it must answer.
 type scenario struct {
 	name    string
 	method  string
