@@ -25,10 +25,13 @@ var migrations embed.FS
 
 // DB is a Taskwire store.
 type DB struct {
-	reads // over the reader pool
+	reads // over the reader pool: readStmts on SQLite
 	d     *dialect
 	read  *sql.DB // reader pool
 	write *sql.DB // the writer; for SQLite a single connection
+	// readStmts (SQLite) prepares the reader pool's statements; nil on
+	// PostgreSQL, where pgx caches its own.
+	readStmts *prepared
 	// writers commit units of work in batches; SQLite has one, PostgreSQL
 	// Options.Writers, a unit going to the one its write key picks.
 	writers []*writer
@@ -132,8 +135,9 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	read.SetMaxOpenConns(opts.Readers)
 	read.SetMaxIdleConns(opts.Readers)
-	db := &DB{reads: reads{q: newPrepared(read), d: sqliteDialect}, d: sqliteDialect, read: read, write: write, path: path, logger: opts.Logger,
-		writeDSN: dsn("immediate")}
+	stmts := newPrepared(read)
+	db := &DB{reads: reads{q: stmts, d: sqliteDialect}, d: sqliteDialect, read: read, readStmts: stmts, write: write, path: path,
+		logger: opts.Logger, writeDSN: dsn("immediate")}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 128
 	}
@@ -249,8 +253,8 @@ func (db *DB) Close() error {
 	for _, w := range db.writers {
 		w.close()
 	}
-	if p, ok := db.reads.q.(*prepared); ok {
-		p.close()
+	if db.readStmts != nil {
+		db.readStmts.close()
 	}
 	if db.read == db.write {
 		return db.read.Close()
@@ -260,6 +264,17 @@ func (db *DB) Close() error {
 
 // Update runs fn in a unit of work; see taskwire.Store.
 func (db *DB) Update(ctx context.Context, fn func(taskwire.Tx) error) error {
-	w := db.writers[uint64(taskwire.WriteKey(ctx))%uint64(len(db.writers))]
-	return w.do(ctx, fn)
+	return db.writerFor(ctx).do(ctx, work{fn: fn})
+}
+
+// update runs one of the store's own units of work, which is given the
+// unit's *tx; see work.
+func (db *DB) update(ctx context.Context, fn func(*tx) error) error {
+	return db.writerFor(ctx).do(ctx, work{own: fn})
+}
+
+// writerFor returns the writer that commits the units of work of ctx's
+// write key.
+func (db *DB) writerFor(ctx context.Context) *writer {
+	return db.writers[uint64(taskwire.WriteKey(ctx))%uint64(len(db.writers))]
 }

@@ -20,8 +20,8 @@ func (s writes) AppendEvent(ctx context.Context, e taskwire.Event) (taskwire.Eve
 		// statement: it touches neither the project nor the event log, so
 		// the shared snapshot of a data-modifying WITH changes nothing.
 		with, args := "WITH ", []any{}
-		if u, ok := s.q.(*unit); ok {
-			if h := u.take(); h != nil {
+		if s.unit != nil {
+			if h := s.unit.take(); h != nil {
 				with, args = "WITH held AS ("+h.query+"), ", h.args
 			}
 		}

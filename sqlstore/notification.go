@@ -85,12 +85,12 @@ func (s reads) NotificationSettings(ctx context.Context, userID int64) (taskwire
 // notification_seq is bumped in the same transaction, which serializes
 // notifications per user as last_seq does events per project. In a
 // PostgreSQL batch without savepoints the notification waits for the end
-// of the batch (see unit.notes and numberNotifications), so that user rows
+// of the batch (see fastFirstTry and numberNotifications), so that user rows
 // stay locked only from there to the commit.
 func (s writes) CreateNotification(ctx context.Context, n taskwire.Notification) (*taskwire.Notification, error) {
-	if u, ok := s.q.(*unit); ok && u.notes != nil {
+	if s.unit != nil && s.unit.collect {
 		np := &n
-		*u.notes = append(*u.notes, np)
+		s.unit.notes = append(s.unit.notes, np)
 		return np, nil
 	}
 	err := s.row(ctx, "UPDATE users SET notification_seq = notification_seq + 1 WHERE id = ? RETURNING notification_seq", n.UserID).Scan(&n.Seq)

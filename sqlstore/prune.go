@@ -3,8 +3,6 @@ package sqlstore
 import (
 	"context"
 	"time"
-
-	"github.com/taskwire/taskwire"
 )
 
 // PrunePolicy says which rows have expired.
@@ -49,8 +47,8 @@ func (db *DB) Prune(ctx context.Context, p PrunePolicy) (int64, error) {
 	for _, st := range stmts {
 		for {
 			var n int64
-			err := db.Update(ctx, func(t taskwire.Tx) error {
-				res, err := t.(*tx).exec(ctx, st.q, st.args...)
+			err := db.update(ctx, func(t *tx) error {
+				res, err := t.exec(ctx, st.q, st.args...)
 				if err != nil {
 					return err
 				}

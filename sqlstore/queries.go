@@ -29,8 +29,15 @@ type reads struct {
 }
 
 // writes adds the write queries; a unit of work's tx embeds it over the
-// writer's connection or transaction.
-type writes struct{ reads }
+// unit's querier.
+type writes struct {
+	reads
+	// unit is the querier of the unit of work these writes belong to (the
+	// same as reads.q), for the writes that hold back a statement or
+	// collect notifications; nil outside a writer's batch, where every
+	// write is sent as it is made.
+	unit *unit
+}
 
 func (s reads) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return s.q.ExecContext(ctx, s.d.rebind(query), args...)

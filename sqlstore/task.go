@@ -108,8 +108,8 @@ func (s writes) UpdateTask(ctx context.Context, t taskwire.Task) error {
 	const q = `UPDATE tasks SET title = ?, description = ?, status = ?, assignee_id = ?,
 		version = ?, updated_at = ?, assigned_seq = ? WHERE id = ?`
 	args := []any{t.Title, t.Description, storedStatus(t.Status), t.AssigneeID, t.Version, s.d.time(t.UpdatedAt), t.AssignedSeq, t.ID}
-	if u, ok := s.q.(*unit); ok && s.d.remote {
-		return u.hold(q, args)
+	if s.unit != nil && s.d.remote {
+		return s.unit.hold(q, args)
 	}
 	_, err := s.exec(ctx, q, args...)
 	return dbErr(err)

@@ -29,9 +29,12 @@ type unit struct {
 	// statement, which then ran in a failed transaction; it is the unit's
 	// real error.
 	err error
-	// notes, when set, collects the unit's notifications for the batch to
-	// number and store before its commit (see numberNotifications).
-	notes *[]*taskwire.Notification
+	// collect: the unit's notifications are not stored as they are
+	// created but collected in notes, for the batch to number and store
+	// before its commit (fastFirstTry; see numberNotifications). notes is
+	// empty unless collect is set.
+	collect bool
+	notes   []*taskwire.Notification
 }
 
 type heldExec struct {

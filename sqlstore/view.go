@@ -22,8 +22,8 @@ func (db *DB) View(ctx context.Context, fn func(r taskwire.Reader) error) error 
 	}
 	defer tx.Rollback()
 	var q querier = tx
-	if p, ok := db.reads.q.(*prepared); ok {
-		q = p.in(tx)
+	if db.readStmts != nil {
+		q = db.readStmts.in(tx)
 	}
 	if err := fn(reads{q: q, d: db.d}); err != nil {
 		return err
