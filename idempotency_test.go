@@ -39,7 +39,7 @@ func TestIdempotencyExpiry(t *testing.T) {
 				t.Fatal(err)
 			}
 			now := t0
-			svc := taskwire.NewService(db, testenv.Discard{}, nil, nil, taskwire.Options{Now: func() time.Time { return now }})
+			svc := taskwire.NewService(db, testenv.Discard{}, nil, taskwire.Options{Now: func() time.Time { return now }})
 			var alice taskwire.User
 			err = db.Update(ctx, func(tx taskwire.Tx) (err error) {
 				alice, err = tx.CreateUser(ctx, taskwire.User{Email: "alice@example.com", Username: "alice", HashedPassword: "x", CreatedAt: t0})

@@ -59,12 +59,13 @@ func (s *Service) notifyTask(ctx context.Context, tx Tx, actor User, p Project, 
 	return nil
 }
 
-// email enqueues an email job in tx, if email is configured.
+// email enqueues an email job in tx; nobody is emailed about their own
+// action.
 func (s *Service) email(ctx context.Context, tx Tx, job EmailJob) error {
-	if s.jobs == nil || job.UserID == job.ActorID {
+	if job.UserID == job.ActorID {
 		return nil
 	}
-	return s.jobs.EnqueueEmail(ctx, tx, job)
+	return tx.EnqueueEmail(ctx, job)
 }
 
 // Inbox is one read of a user's notifications.

@@ -12,7 +12,6 @@ import (
 type Service struct {
 	store  Store
 	pub    Publisher
-	jobs   Jobs // nil: no email
 	hasher PasswordHasher
 	opts   Options
 
@@ -34,9 +33,9 @@ type Options struct {
 	Now func() time.Time
 }
 
-// NewService returns a Service over the given store, publisher, job queue
-// and hasher. A nil jobs sends no email.
-func NewService(store Store, pub Publisher, jobs Jobs, hasher PasswordHasher, opts Options) *Service {
+// NewService returns a Service over the given store, publisher and
+// hasher. Email jobs go through the store's units of work.
+func NewService(store Store, pub Publisher, hasher PasswordHasher, opts Options) *Service {
 	if opts.RetentionCount <= 0 {
 		opts.RetentionCount = 10000
 	}
@@ -46,7 +45,7 @@ func NewService(store Store, pub Publisher, jobs Jobs, hasher PasswordHasher, op
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{store: store, pub: pub, jobs: jobs, hasher: hasher, opts: opts}
+	return &Service{store: store, pub: pub, hasher: hasher, opts: opts}
 }
 
 // now is the current time at the precision the store keeps (microseconds),

@@ -116,6 +116,10 @@ type Tx interface {
 	// PutNotificationSettings stores the kinds set in s.
 	PutNotificationSettings(ctx context.Context, userID int64, s NotificationSettings) error
 
+	// EnqueueEmail schedules a durable email job: it commits with the unit
+	// of work, or not at all.
+	EnqueueEmail(ctx context.Context, job EmailJob) error
+
 	// AfterCommit registers f to run once the unit of work has committed.
 	// Hooks run in commit order across the units of work of one store that
 	// have the same write key (see WithWriteKey).
@@ -155,11 +159,6 @@ type Publisher interface {
 	PublishNotification(n Notification)
 }
 
-// Jobs enqueues durable background work in a unit of work: the job commits
-// with the change that asks for it, or not at all.
-type Jobs interface {
-	EnqueueEmail(ctx context.Context, tx Tx, job EmailJob) error
-}
 
 // PasswordHasher hashes and checks passwords.
 type PasswordHasher interface {

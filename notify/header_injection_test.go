@@ -303,7 +303,11 @@ func TestHeaderInjectionEndToEnd(t *testing.T) {
 	if postgres {
 		target = sqlstore.Target{Dialect: "postgres", DSN: storetest.PostgresURL(t)}
 	}
-	db, err := sqlstore.Open(ctx, target, sqlstore.Options{})
+	jobs, err := NewInserter(Options{Debounce: -1, MaxAttempts: 2, Postgres: postgres})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(ctx, target, sqlstore.Options{Jobs: jobs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +342,7 @@ func TestHeaderInjectionEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := taskwire.NewService(db, testenv.Discard{}, queue, hasher, taskwire.Options{})
+	svc := taskwire.NewService(db, testenv.Discard{}, hasher, taskwire.Options{})
 	if err := queue.Start(context.WithoutCancel(ctx), svc); err != nil {
 		t.Fatal(err)
 	}

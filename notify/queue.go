@@ -90,7 +90,7 @@ type Preparer interface {
 	PrepareEmail(ctx context.Context, job taskwire.EmailJob) (taskwire.Email, bool, error)
 }
 
-// Queue runs email jobs on River over SQLite. It implements taskwire.Jobs.
+// Queue works email jobs on River, over SQLite or PostgreSQL.
 type Queue struct {
 	logger  *slog.Logger
 	pool    *sql.DB
@@ -99,8 +99,6 @@ type Queue struct {
 	opts    Options
 	metrics *metrics
 }
-
-var _ taskwire.Jobs = (*Queue)(nil)
 
 // New returns a queue on the database behind pool, whose River tables
 // Migrate has created, that does not work jobs until Start. On SQLite, pool
@@ -171,24 +169,39 @@ func (q *Queue) Stop(ctx context.Context) error {
 	return err
 }
 
-// EnqueueEmail implements taskwire.Jobs: it inserts the job in the unit of
-// work's own transaction, scheduled after the debounce.
-func (q *Queue) EnqueueEmail(ctx context.Context, tx taskwire.Tx, job taskwire.EmailJob) error {
-	st, ok := tx.(interface{ SQLTx() *sql.Tx })
-	if !ok {
-		return errors.New("notify: the store's transactions do not expose *sql.Tx")
+// Inserter puts email jobs in units of work: an insert-only River client,
+// which needs no connections of its own (it inserts in the transaction it
+// is given), so the store can be built with it before the queue that works
+// the jobs.
+type Inserter struct {
+	client   *river.Client[*sql.Tx]
+	debounce time.Duration
+}
+
+// NewInserter returns an Inserter for the database kind opts.Postgres
+// names, scheduling each job opts.Debounce ahead. A job's attempts are
+// fixed when it is inserted: opts.MaxAttempts must be the queue's.
+func NewInserter(opts Options) (*Inserter, error) {
+	opts.defaults()
+	client, err := river.NewClient(driverFor(nil, opts.Postgres), &river.Config{MaxAttempts: opts.MaxAttempts})
+	if err != nil {
+		return nil, fmt.Errorf("notify: %w", err)
 	}
+	return &Inserter{client: client, debounce: opts.Debounce}, nil
+}
+
+// InsertEmailTx inserts the job in tx, scheduled after the debounce. Its
+// unique fields make a retried request or a replayed event insert it once.
+func (i *Inserter) InsertEmailTx(ctx context.Context, tx *sql.Tx, job taskwire.EmailJob) error {
 	args := EmailArgs{Type: job.Kind, UserID: job.UserID, ProjectID: job.ProjectID, TaskID: job.TaskID, Seq: job.Seq, ActorID: job.ActorID}
 	opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
-	if q.opts.Debounce > 0 {
+	if i.debounce > 0 {
 		// Without a debounce the job is due at once (a time of "now" would
 		// land in the future of the database clock and wait for River's
 		// scheduler).
-		opts.ScheduledAt = time.Now().Add(q.opts.Debounce)
+		opts.ScheduledAt = time.Now().Add(i.debounce)
 	}
-	// The insert runs on the store's writer, inside a batch shared with
-	// other requests: the caller going away must not interrupt it.
-	_, err := q.client.InsertTx(context.WithoutCancel(ctx), st.SQLTx(), args, opts)
+	_, err := i.client.InsertTx(ctx, tx, args, opts)
 	return err
 }
 

@@ -62,7 +62,7 @@ func benchSetup(b *testing.B, sync string, n int) (*taskwire.Service, taskwire.U
 		b.Fatal(err)
 	}
 	hasher, _ := auth.NewBcrypt(4)
-	svc := taskwire.NewService(db, testenv.Discard{}, nil, hasher, taskwire.Options{})
+	svc := taskwire.NewService(db, testenv.Discard{}, hasher, taskwire.Options{})
 	owner, err := svc.Signup(ctx, taskwire.Signup{Email: "bench@example.com", Username: "bench", Password: "password"})
 	if err != nil {
 		b.Fatal(err)

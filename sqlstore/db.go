@@ -37,6 +37,7 @@ type DB struct {
 	writers []*writer
 	path    string // SQLite file
 	logger  *slog.Logger
+	jobs    JobInserter // nil: units of work enqueue no jobs
 
 	writeDSN string // SQLite: for pools opened by NewPool
 	dsn      string // PostgreSQL
@@ -63,6 +64,17 @@ type Options struct {
 	// changes are still one batch at a time; SQLite always has one.
 	Writers int
 	Logger  *slog.Logger
+	// Jobs inserts the email jobs units of work enqueue, in their own
+	// transaction (notify.Inserter). A store opened without it enqueues
+	// none: for tests of the store or the domain alone.
+	Jobs JobInserter
+}
+
+// JobInserter inserts a durable job in a unit of work's own transaction,
+// so that it commits with the change that asked for it or not at all:
+// River's InsertTx. It is all the store knows of the job queue.
+type JobInserter interface {
+	InsertEmailTx(ctx context.Context, tx *sql.Tx, job taskwire.EmailJob) error
 }
 
 // Open connects to the database named by target. It does not migrate.
@@ -137,7 +149,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	read.SetMaxIdleConns(opts.Readers)
 	stmts := newPrepared(read)
 	db := &DB{reads: reads{q: stmts, d: sqliteDialect}, d: sqliteDialect, read: read, readStmts: stmts, write: write, path: path,
-		logger: opts.Logger, writeDSN: dsn("immediate")}
+		logger: opts.Logger, jobs: opts.Jobs, writeDSN: dsn("immediate")}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 128
 	}

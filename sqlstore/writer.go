@@ -239,16 +239,27 @@ func (u uncancelable) QueryRowContext(ctx context.Context, query string, args ..
 type tx struct {
 	writes // over the unit; writes.unit is never nil
 	sqlTx  *sql.Tx
+	jobs   JobInserter // nil: enqueue nothing
 	hooks  []func()
 }
 
-// SQLTx returns the database transaction of the unit of work, for a job
-// queue that inserts its jobs in it (River's InsertTx). What it runs there
-// counts as a change of the unit's.
+// SQLTx returns the database transaction of the unit of work, for
+// statements that must run in it outside the store's own (the job queue's
+// inserts). What runs there counts as a change of the unit's.
 func (t *tx) SQLTx() *sql.Tx {
 	t.unit.flush(context.Background())
 	t.unit.dirty = true
 	return t.sqlTx
+}
+
+// EnqueueEmail implements taskwire.Tx: the job is inserted in the unit's
+// own transaction. The insert runs on the writer, inside a batch shared
+// with other requests: the caller going away must not interrupt it.
+func (t *tx) EnqueueEmail(ctx context.Context, job taskwire.EmailJob) error {
+	if t.jobs == nil {
+		return nil
+	}
+	return t.jobs.InsertEmailTx(context.WithoutCancel(ctx), t.SQLTx(), job)
 }
 
 var _ taskwire.Tx = (*tx)(nil)

@@ -162,7 +162,7 @@ func (a *App) buildService(ctx context.Context, cfg Config, opts Options, rb *re
 	if opts.WrapPublisher != nil {
 		pub = opts.WrapPublisher(pub)
 	}
-	a.svc = taskwire.NewService(a.db, newCountingPublisher(pub, a.reg), a.queue, hasher, taskwire.Options{
+	a.svc = taskwire.NewService(a.db, newCountingPublisher(pub, a.reg), hasher, taskwire.Options{
 		RetentionCount: cfg.RetentionCount, RetentionAge: cfg.RetentionAge,
 	})
 	a.hub = realtime.NewHub(a.logger, a.svc, broker, realtime.Options{

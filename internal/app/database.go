@@ -14,16 +14,23 @@ import (
 )
 
 // OpenDatabase opens the store of DATABASE_URL (adopting a seed service's
-// SQLite file, refusing another application's) and the pool the job queue
-// works on — one connection on SQLite, as River's SQLite driver wants, a
-// few on PostgreSQL — and applies Taskwire's and River's migrations, one
-// instance at a time. The caller closes both.
+// SQLite file, refusing another application's), whose units of work insert
+// email jobs, and the pool the job queue works on — one connection on
+// SQLite, as River's SQLite driver wants, a few on PostgreSQL — and applies
+// Taskwire's and River's migrations, one instance at a time. The caller
+// closes both.
 func OpenDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*sqlstore.DB, *sql.DB, error) {
 	conns := cfg.DBMaxConns
 	if conns == 0 {
 		conns = max(8, 4*runtime.NumCPU())
 	}
-	db, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{Synchronous: cfg.SQLiteSync, Logger: logger, MaxConns: conns, Writers: cfg.DBWriters})
+	jobs, err := notify.NewInserter(notify.Options{
+		Debounce: cfg.EmailDebounce, MaxAttempts: cfg.EmailMaxAttempts, Postgres: cfg.Database.Dialect == "postgres",
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{Synchronous: cfg.SQLiteSync, Logger: logger, MaxConns: conns, Writers: cfg.DBWriters, Jobs: jobs})
 	if err != nil {
 		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}
