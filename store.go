@@ -159,7 +159,6 @@ type Publisher interface {
 	PublishNotification(n Notification)
 }
 
-
 // PasswordHasher hashes and checks passwords.
 type PasswordHasher interface {
 	Hash(password string) (string, error)
