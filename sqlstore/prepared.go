@@ -27,18 +27,32 @@ func newPrepared(on interface {
 }
 
 func (p *prepared) stmt(ctx context.Context, query string) *sql.Stmt {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if st, ok := p.stmts[query]; ok {
+	if st := p.cached(query); st != nil {
 		return st
 	}
+	// Prepared without holding mu: preparing on a pool waits for a free
+	// connection, and the holders of the connections (snapshot reads in
+	// their transactions) may be waiting for mu to look a statement up.
 	st, err := p.on.PrepareContext(context.WithoutCancel(ctx), query)
 	if err != nil {
 		// Run the query unprepared; it reports the same error.
 		return nil
 	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if first, ok := p.stmts[query]; ok {
+		st.Close() // another caller prepared it meanwhile
+		return first
+	}
 	p.stmts[query] = st
 	return st
+}
+
+// cached returns the statement already prepared for query, or nil.
+func (p *prepared) cached(query string) *sql.Stmt {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stmts[query]
 }
 
 func (p *prepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -65,29 +79,34 @@ func (p *prepared) QueryRowContext(ctx context.Context, query string, args ...an
 // in returns a querier that runs this cache's statements in tx.
 func (p *prepared) in(tx *sql.Tx) querier { return txPrepared{p, tx} }
 
-// txPrepared runs prepared statements in a transaction; database/sql reuses
-// a statement already prepared on the transaction's connection.
+// txPrepared runs statements in a transaction, through the ones already
+// prepared (database/sql reuses a statement already prepared on the
+// transaction's connection). It never prepares one itself: that would need
+// a second connection while the transaction holds one, and a full pool of
+// such transactions would wait for each other for good. A statement not
+// prepared yet runs unprepared; the first read outside a transaction
+// prepares it.
 type txPrepared struct {
 	p  *prepared
 	tx *sql.Tx
 }
 
 func (t txPrepared) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	if st := t.p.stmt(ctx, query); st != nil {
+	if st := t.p.cached(query); st != nil {
 		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
 	return t.tx.ExecContext(ctx, query, args...)
 }
 
 func (t txPrepared) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if st := t.p.stmt(ctx, query); st != nil {
+	if st := t.p.cached(query); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
 	return t.tx.QueryContext(ctx, query, args...)
 }
 
 func (t txPrepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	if st := t.p.stmt(ctx, query); st != nil {
+	if st := t.p.cached(query); st != nil {
 		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, query, args...)
