@@ -47,6 +47,7 @@ type conn struct {
 	wmu         sync.Mutex // serializes writes to nc: the writer's, and the reader's control replies
 	closeSent   bool       // a close frame went out; guarded by wmu
 	awaitPong   atomic.Bool
+	aborted     atomic.Bool // Shutdown gave up: no write may wait for the client
 	pongTimeout *time.Timer
 
 	mu      sync.Mutex // guards running, again, pingDue and beatDue
@@ -64,16 +65,28 @@ type conn struct {
 	stopped  chan struct{} // closed by stop
 	code     int           // set once by stop, read after stopped is closed
 	reason   string
-	flush    bool // send what is committed before closing
-	gone     bool // the client is gone or closed first: no close frame to send
+	gone     bool        // the client is gone or closed first: no close frame to send
+	flush    atomic.Bool // send what the room has before closing; abort clears it
 }
 
 // stop asks the connection to close with code; the first call wins.
 func (c *conn) stop(code int, reason string, flush bool) {
 	c.stopOnce.Do(func() {
-		c.code, c.reason, c.flush = code, reason, flush
+		c.code, c.reason = code, reason
+		c.flush.Store(flush)
 		close(c.stopped)
 	})
+	c.wake()
+}
+
+// abort ends the connection without waiting for its client: Shutdown's
+// time is up. A flushing stop stops flushing, and a write blocked on a
+// client that does not read fails now rather than after WriteTimeout.
+func (c *conn) abort() {
+	c.stop(CloseGoingAway, "server shutting down", false)
+	c.flush.Store(false)
+	c.aborted.Store(true)
+	c.nc.SetWriteDeadline(time.Now())
 	c.wake()
 }
 
@@ -135,8 +148,7 @@ func (c *conn) beatNow() {
 // finish closes the socket — with a close frame unless the client is gone
 // — and releases everything it held.
 func (c *conn) finish() {
-	if !c.gone {
-		c.closeReply(c.code)
+	if !c.gone && c.closeReply(c.code) {
 		// Give the client a moment to answer the close, then hang up.
 		c.nc.SetReadDeadline(time.Now().Add(closeWait))
 		select {
@@ -157,21 +169,25 @@ func (c *conn) finish() {
 	}
 	c.room.remove(c)
 	c.room.hub.release(c.room)
+	c.room.hub.conns.Done() // last: Shutdown may return, and the process exit
 }
 
 // closeWait is how long a closing socket waits for the client's close.
 const closeWait = 2 * time.Second
 
-// closeReply sends a close frame once.
-func (c *conn) closeReply(code int) {
+// closeReply sends a close frame once, and reports whether this call sent
+// it: not when one went out before, or a failed write made sending one
+// pointless.
+func (c *conn) closeReply(code int) bool {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.closeSent {
-		return
+		return false
 	}
 	c.closeSent = true
 	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-	c.nc.Write(closeFrame(code, c.reasonFor(code)))
+	_, err := c.nc.Write(closeFrame(code, c.reasonFor(code)))
+	return err == nil
 }
 
 func (c *conn) reasonFor(code int) string {

@@ -117,10 +117,22 @@ type Hub struct {
 	// (a failed Mark, a broker reconnect); presenceLoop records them again.
 	presenceDirty atomic.Bool
 
-	mu      sync.Mutex // guards rooms, closing and conns
+	// life is the context of the goroutines the hub starts on its own —
+	// gap repairs, a reconcile after a broker reconnect, presence writes —
+	// and ends with Run's; tasks counts them so that Run can wait for them.
+	life    context.Context
+	endLife context.CancelFunc
+	lifeMu  sync.Mutex // guards ended, and tasks.Add against Run's Wait
+	ended   bool       // Run is ending: spawn starts nothing more
+	tasks   sync.WaitGroup
+
+	mu      sync.Mutex // guards rooms and closing, and conns.Add against Shutdown's Wait
 	rooms   map[topic]*room
 	closing bool
-	conns   sync.WaitGroup // one per joined connection
+	// conns counts the connections Join has taken and not yet finished:
+	// Add under mu while closing is false, Done when conn.finish is over.
+	// Once closing is set no Add can happen, so Shutdown may Wait.
+	conns sync.WaitGroup
 }
 
 // NewHub returns a hub fed by broker and repairing gaps from source.
@@ -133,6 +145,7 @@ func NewHub(logger *slog.Logger, source Source, broker Broker, opts Options) *Hu
 			Help: "Times a room read events it had not received from the broker (a gap, or the reconciler finding it behind) from the database."}),
 		sockets: prometheus.NewGauge(prometheus.GaugeOpts{Name: "taskwire_realtime_sockets", Help: "Open WebSockets on this instance."}),
 	}
+	h.life, h.endLife = context.WithCancel(context.Background())
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(h.repairs, h.sockets)
 	}
@@ -141,8 +154,11 @@ func NewHub(logger *slog.Logger, source Source, broker Broker, opts Options) *Hu
 
 // Run delivers broker events to rooms, reconciles the rooms with the log
 // every ReconcileInterval and, with a shared presence store, refreshes
-// this instance's presence there, until ctx ends.
+// this instance's presence there, until ctx ends. It returns once every
+// goroutine the hub started on its own has returned; it is called once.
 func (h *Hub) Run(ctx context.Context) error {
+	stop := context.AfterFunc(ctx, h.endLife)
+	defer stop()
 	var wg sync.WaitGroup
 	wg.Go(func() { h.reconcileLoop(ctx) })
 	if h.opts.Presence != nil {
@@ -151,7 +167,25 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 	err := h.broker.Run(ctx, h.dispatch)
 	wg.Wait()
+	h.lifeMu.Lock()
+	h.ended = true
+	h.lifeMu.Unlock()
+	h.endLife()
+	h.tasks.Wait()
 	return err
+}
+
+// spawn runs f in a goroutine owned by Run: f's ctx ends with Run's, and
+// Run returns only after f has. It reports false, starting nothing, once
+// Run is ending.
+func (h *Hub) spawn(f func(ctx context.Context)) bool {
+	h.lifeMu.Lock()
+	defer h.lifeMu.Unlock()
+	if h.ended {
+		return false
+	}
+	h.tasks.Go(func() { f(h.life) })
+	return true
 }
 
 func (h *Hub) reconcileLoop(ctx context.Context) {
@@ -223,11 +257,11 @@ func (h *Hub) dispatch(e Message) {
 		// The broker (re)connected: whatever was published meanwhile is
 		// in the database. Redis may also have lost the shared presence.
 		h.presenceDirty.Store(true)
-		go func() {
-			if err := h.reconcile(context.Background()); err != nil {
+		h.spawn(func(ctx context.Context) {
+			if err := h.reconcile(ctx); err != nil && ctx.Err() == nil {
 				h.logger.Error("realtime: reconcile failed", "err", err)
 			}
-		}()
+		})
 		return
 	}
 	h.mu.Lock()
@@ -242,7 +276,8 @@ func (h *Hub) dispatch(e Message) {
 var ErrClosing = errors.New("realtime: hub is shutting down")
 
 // room returns the project's room, creating and initializing it if needed,
-// and counts one more user of it. Callers must call release.
+// and counts one more user of it and one more connection of the hub. On
+// success the caller owns both: the connection's finish releases them.
 func (h *Hub) room(ctx context.Context, t topic) (*room, error) {
 	h.mu.Lock()
 	if h.closing {
@@ -256,6 +291,8 @@ func (h *Hub) room(ctx context.Context, t topic) (*room, error) {
 		h.rooms[t] = r
 	}
 	r.users++
+	// Under mu with closing false: Shutdown's Wait cannot have begun.
+	h.conns.Add(1)
 	h.mu.Unlock()
 	if s, ok := h.broker.(Subscriber); ok && created {
 		// Subscribe before init reads the stream's seq: anything published
@@ -264,9 +301,16 @@ func (h *Hub) room(ctx context.Context, t topic) (*room, error) {
 	}
 	if err := r.init(ctx); err != nil {
 		h.release(r)
+		h.conns.Done()
 		return nil, err
 	}
 	return r, nil
+}
+
+func (h *Hub) isClosing() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closing
 }
 
 // release drops one user of r and forgets the room when it has none.
@@ -284,8 +328,11 @@ func (h *Hub) release(r *room) {
 }
 
 // Shutdown closes every connection with 1001 after it has been sent the
-// events already committed, and waits for them to finish or ctx to end.
-// Join refuses new connections from then on.
+// events its room has received, and waits until every connection has
+// written its close frame and let go of its socket, or ctx ends: a caller
+// may exit once it returns nil. When ctx ends first, the connections still
+// writing are cut off without waiting for their clients, and ctx's error is
+// returned. Join refuses new connections from the start.
 func (h *Hub) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	h.closing = true
@@ -304,7 +351,7 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		for _, r := range rooms {
-			r.closeAll(CloseGoingAway, "server shutting down", false)
+			r.abortAll()
 		}
 		return ctx.Err()
 	}

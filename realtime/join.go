@@ -85,6 +85,11 @@ func (h *Hub) Join(ctx context.Context, nc net.Conn, req JoinRequest) error {
 		c.raw, _ = sc.SyscallConn()
 	}
 	r.add(c)
+	if h.isClosing() {
+		// Shutdown began after room counted c but may have stopped the
+		// room's connections before add: c is stopped here instead.
+		c.stop(CloseGoingAway, "server shutting down", true)
+	}
 	var rd io.Reader = nc
 	if len(req.Buffered) > 0 {
 		rd = io.MultiReader(bytes.NewReader(req.Buffered), nc)

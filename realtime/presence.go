@@ -221,13 +221,13 @@ func (h *Hub) presenceChanged(r *room) {
 		return
 	}
 	entries, id := r.localPresence(), r.topic.id
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	h.spawn(func(life context.Context) {
+		ctx, cancel := context.WithTimeout(life, 2*time.Second)
 		defer cancel()
-		if err := h.opts.Presence.Put(ctx, id, entries); err != nil {
+		if err := h.opts.Presence.Put(ctx, id, entries); err != nil && life.Err() == nil {
 			h.logger.Warn("realtime: presence not shared", "project_id", id, "err", err)
 		}
-	}()
+	})
 }
 
 // presenceLoop keeps this instance's presence alive in the shared store

@@ -163,50 +163,69 @@ func (r *room) repair() {
 	r.probe = false
 	r.hub.repairs.Inc()
 	from := r.head
-	go func() {
-		backoff := 10 * time.Millisecond
-		for {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			events, err := r.hub.replay(ctx, r.topic, from, 1000)
-			cancel()
-			var gone *taskwire.GoneError
-			if errors.As(err, &gone) {
-				// The room fell behind the retained log (it would take a very
-				// long outage): its sockets cannot be given what they missed,
-				// so they are told to resume, which answers resync_required.
-				r.mu.Lock()
-				r.hub.logger.Error("realtime: room fell behind the retained log", "stream", r.topic.id, "kind", r.topic.kind, "head", r.head, "oldest", gone.OldestSeq)
-				for c := range r.conns {
-					c.stop(CloseTooSlow, "missed events are no longer retained; reconnect with since", false)
+	if !r.hub.spawn(func(ctx context.Context) { r.fill(ctx, from) }) {
+		r.filling = false // the hub is stopping
+	}
+}
+
+// fill is a repair's goroutine: it reads the events after from until the
+// log answers, retrying with backoff, or ctx (the hub's life) ends.
+func (r *room) fill(ctx context.Context, from int64) {
+	backoff := 10 * time.Millisecond
+	for {
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		events, err := r.hub.replay(rctx, r.topic, from, 1000)
+		cancel()
+		var gone *taskwire.GoneError
+		switch {
+		case errors.As(err, &gone):
+			r.skipTo(gone)
+			return
+		case err == nil:
+			r.mu.Lock()
+			for _, e := range events {
+				if e.Seq == r.head+1 {
+					r.append(e)
 				}
-				r.head = max(r.head, gone.OldestSeq-1)
-				r.filling = false
-				r.advance()
-				r.mu.Unlock()
-				return
 			}
-			if err == nil {
-				r.mu.Lock()
-				for _, e := range events {
-					if e.Seq == r.head+1 {
-						r.append(e)
-					}
-				}
-				if len(events) == 0 {
-					// The log has nothing after head: drop a target it cannot
-					// reach until the next reconcile says otherwise.
-					r.want = r.head
-				}
-				r.filling = false
-				r.advance()
-				r.mu.Unlock()
-				return
+			if len(events) == 0 {
+				// The log has nothing after head: drop a target it cannot
+				// reach until the next reconcile says otherwise.
+				r.want = r.head
 			}
+			r.filling = false
+			r.advance()
+			r.mu.Unlock()
+			return
+		case ctx.Err() == nil:
 			r.hub.logger.Error("realtime: gap repair failed; retrying", "stream", r.topic.id, "kind", r.topic.kind, "after_seq", from, "err", err)
-			time.Sleep(backoff)
-			backoff = min(2*backoff, 2*time.Second)
 		}
-	}()
+		select {
+		case <-time.After(backoff):
+			backoff = min(2*backoff, 2*time.Second)
+		case <-ctx.Done():
+			r.mu.Lock()
+			r.filling = false
+			r.mu.Unlock()
+			return
+		}
+	}
+}
+
+// skipTo gives up on events the log no longer retains. The room fell
+// behind the retained log (it would take a very long outage): its sockets
+// cannot be given what they missed, so they are told to resume, which
+// answers resync_required.
+func (r *room) skipTo(gone *taskwire.GoneError) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hub.logger.Error("realtime: room fell behind the retained log", "stream", r.topic.id, "kind", r.topic.kind, "head", r.head, "oldest", gone.OldestSeq)
+	for c := range r.conns {
+		c.stop(CloseTooSlow, "missed events are no longer retained; reconnect with since", false)
+	}
+	r.head = max(r.head, gone.OldestSeq-1)
+	r.filling = false
+	r.advance()
 }
 
 // append adds the next event and wakes the connections. r.mu must be held.
@@ -345,6 +364,15 @@ func (r *room) closeAll(code int, reason string, flush bool) {
 	defer r.mu.Unlock()
 	for c := range r.conns {
 		c.stop(code, reason, flush)
+	}
+}
+
+// abortAll cuts off every connection of the room, flushing or not.
+func (r *room) abortAll() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for c := range r.conns {
+		c.abort()
 	}
 }
 

@@ -48,7 +48,7 @@ var (
 // step does one round of the writer's work: nil to go on, errIdle when
 // caught up, errClosed when the socket is to be closed.
 func (c *conn) step(sc *scratch) error {
-	if c.isStopped() && !c.flush {
+	if c.isStopped() && !c.flush.Load() {
 		return errClosed
 	}
 	c.mu.Lock()
@@ -83,15 +83,9 @@ func (c *conn) step(sc *scratch) error {
 		return c.replay()
 	}
 	c.replaying.Store(false)
-	// Frames up to and including one that revokes this socket's access.
-	revoked := false
-	for i, f := range fs {
-		if r, err := c.revokedBy(f.revoke); err != nil {
-			return err
-		} else if r {
-			fs, revoked = fs[:i+1], true
-			break
-		}
+	fs, revoked, err := c.untilRevoked(fs)
+	if err != nil {
+		return err
 	}
 	cursor := c.cursor.Load()
 	if len(fs) > 0 {
@@ -102,16 +96,7 @@ func (c *conn) step(sc *scratch) error {
 	if len(eph) > 0 || len(fs) > 0 || len(ctrl) > 0 {
 		err := c.sendAll(sc, eph, fs, ctrl)
 		clear(ctrl)
-		if err != nil {
-			c.vanish()
-			return errClosed
-		}
-		c.cursor.Store(cursor)
-		if revoked {
-			c.stop(CloseAccessRevoked, "access revoked", false)
-			return errClosed
-		}
-		return nil
+		return c.sent(err, cursor, revoked)
 	}
 	if ping {
 		return nil
@@ -128,6 +113,19 @@ func (c *conn) step(sc *scratch) error {
 	}
 	c.running = false
 	return errIdle
+}
+
+// untilRevoked returns the frames up to and including one that revokes
+// this socket's access, and whether there is one.
+func (c *conn) untilRevoked(fs []frame) ([]frame, bool, error) {
+	for i, f := range fs {
+		if r, err := c.revokedBy(f.revoke); err != nil {
+			return nil, false, err
+		} else if r {
+			return fs[:i+1], true, nil
+		}
+	}
+	return fs, false, nil
 }
 
 // control appends the protocol 2 messages due once every event up to
@@ -223,17 +221,25 @@ func (c *conn) sendReplayed(events []Message) error {
 			break
 		}
 	}
+	var err error
 	if len(bufs) > 0 {
 		c.wmu.Lock()
-		err := net.ErrClosed
+		err = net.ErrClosed
 		if !c.closeSent {
 			err = c.writeLocked(&bufs)
 		}
 		c.wmu.Unlock()
-		if err != nil {
-			c.vanish()
-			return errClosed
-		}
+	}
+	return c.sent(err, cursor, revoked)
+}
+
+// sent records the outcome of a write of every event up to cursor: a
+// failed write loses the client; otherwise the cursor moves on, and a
+// socket whose access the last event revoked is closed with 4403.
+func (c *conn) sent(err error, cursor int64, revoked bool) error {
+	if err != nil {
+		c.vanish()
+		return errClosed
 	}
 	c.cursor.Store(cursor)
 	if revoked {
@@ -268,8 +274,16 @@ func (c *conn) writeLocked(bufs *net.Buffers) error {
 	<-h.writeSlots
 	if err == nil && len(*bufs) > 0 {
 		// The client's buffer is full: wait for it, without holding a turn.
+		// abort sets aborted before it moves the deadline to now, so a
+		// deadline set here after that is seen to be moot.
 		c.nc.SetWriteDeadline(time.Now().Add(h.opts.WriteTimeout))
-		_, err = bufs.WriteTo(c.nc)
+		if c.aborted.Load() {
+			err = errClosed
+		} else if _, err = bufs.WriteTo(c.nc); err == nil {
+			// A deadline outlives the write it was set for: once past, it
+			// would fail the next write, even a non-blocking one.
+			c.nc.SetWriteDeadline(time.Time{})
+		}
 	}
 	if err != nil {
 		// A frame may have gone out in part: a close frame after it would
