@@ -42,11 +42,7 @@ func (s *Service) Events(ctx context.Context, actor User, projectID, since int64
 	}
 	events := []Event{}
 	var seq int64
-	err := s.store.View(ctx, func(r Reader) error {
-		p, err := member(ctx, r, projectID, actor.ID)
-		if err != nil {
-			return err
-		}
+	err := s.viewProject(ctx, actor, projectID, func(r Reader, p Project) error {
 		seq = p.LastSeq
 		if since >= p.LastSeq {
 			return nil

@@ -39,10 +39,8 @@ func (s *Service) Projects(ctx context.Context, actor User, page Page) ([]Projec
 func (s *Service) Project(ctx context.Context, actor User, id int64) (Project, []Member, error) {
 	var p Project
 	var ms []Member
-	err := s.store.View(ctx, func(r Reader) (err error) {
-		if p, err = member(ctx, r, id, actor.ID); err != nil {
-			return err
-		}
+	err := s.viewProject(ctx, actor, id, func(r Reader, in Project) (err error) {
+		p = in
 		ms, err = r.Members(ctx, id)
 		return err
 	})

@@ -74,6 +74,19 @@ func (s *Service) CheckMember(ctx context.Context, actor User, projectID int64) 
 	return member(ctx, s.store, projectID, actor.ID)
 }
 
+// viewProject runs fn on one snapshot of the database with the project,
+// which actor must belong to: what fn reads reflects exactly the events up
+// to the project's LastSeq. Returns NotFound; Forbidden.
+func (s *Service) viewProject(ctx context.Context, actor User, projectID int64, fn func(r Reader, p Project) error) error {
+	return s.store.View(ctx, func(r Reader) error {
+		p, err := member(ctx, r, projectID, actor.ID)
+		if err != nil {
+			return err
+		}
+		return fn(r, p)
+	})
+}
+
 // member loads a project and checks that userID belongs to it.
 // Returns NotFound if the project does not exist; Forbidden if the user is
 // not a member.

@@ -10,11 +10,7 @@ import (
 func (s *Service) Tasks(ctx context.Context, actor User, projectID int64, filter TaskFilter, page Page) ([]Task, int64, error) {
 	var ts []Task
 	var seq int64
-	err := s.store.View(ctx, func(r Reader) error {
-		p, err := member(ctx, r, projectID, actor.ID)
-		if err != nil {
-			return err
-		}
+	err := s.viewProject(ctx, actor, projectID, func(r Reader, p Project) (err error) {
 		seq = p.LastSeq
 		ts, err = r.Tasks(ctx, projectID, filter, page)
 		return err
