@@ -138,6 +138,11 @@ func (s *rawSocket) next() (ws.OpCode, []byte, error) {
 	return h.OpCode, s.buf, nil
 }
 
+// pong answers a ping with its payload, masked as a client's frames are.
+func (s *rawSocket) pong(payload []byte) error {
+	return ws.WriteFrame(s, ws.MaskFrameInPlace(ws.NewPongFrame(slices.Clone(payload))))
+}
+
 // closeCode is the status of a close frame's payload.
 func closeCode(p []byte) int {
 	code, _ := ws.ParseCloseFrameData(p)
@@ -302,6 +307,16 @@ func TestHostileNonReadersDoNotStallReaders(t *testing.T) {
 				if op == ws.OpClose {
 					results <- result{err: fmt.Errorf("reader: closed with %d after seq %d", closeCode(msg), want-1)}
 					return
+				}
+				if op == ws.OpPing {
+					// Answered as every client library does; a reader
+					// that stays silent is dropped after a ping interval
+					// and the pong timeout, however well it reads.
+					if err := s.pong(msg); err != nil {
+						results <- result{err: fmt.Errorf("reader: pong after seq %d: %v", want-1, err)}
+						return
+					}
+					continue
 				}
 				if op != ws.OpText || bytes.Contains(msg, []byte(`"event":"presence_`)) {
 					continue
