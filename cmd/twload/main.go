@@ -41,7 +41,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -49,9 +48,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -64,6 +61,7 @@ func main() {
 	}
 }
 
+// run starts the scenario args[0] names with the rest of args as its flags.
 func run(ctx context.Context, args []string, out io.Writer) error {
 	// With one P, a process busy on its only thread polls the network every
 	// 10 ms at worst; the tool's reading must not add that to its figures.
@@ -101,6 +99,8 @@ type client struct {
 	token string
 }
 
+// call sends a request with body (JSON, a form or raw bytes) and decodes
+// the response into into; a status other than want is an error.
 func (a *client) call(ctx context.Context, method, path string, body any, want int, into any) error {
 	var rd io.Reader
 	ct := "application/json"
@@ -162,114 +162,12 @@ func (a *client) login(ctx context.Context, name string) (int64, error) {
 	return u.ID, nil
 }
 
-func patch(ctx context.Context, args []string, out io.Writer) error {
-	fs := flag.NewFlagSet("patch", flag.ContinueOnError)
-	base := fs.String("url", "http://127.0.0.1:8080", "Taskwire base URL")
-	clients := fs.Int("clients", 8, "concurrent clients, each in a closed loop")
-	assign := fs.Bool("assignee", false, "assign every task to a second member, so each change also notifies them")
-	projects := fs.Int("projects", 1, "spread the clients' tasks over this many projects (1: one hot project)")
-	duration := fs.Duration("duration", 10*time.Second, "measurement time")
-	warmup := fs.Duration("warmup", 2*time.Second, "load before measuring")
-	if err := fs.Parse(args); err != nil {
-		return err
+// percentile returns the value at quantile p (0 to 1) of sorted, or the
+// zero value when sorted is empty.
+func percentile[T any](sorted []T, p float64) T {
+	if len(sorted) == 0 {
+		var zero T
+		return zero
 	}
-	a := newClient(*base, *clients*2)
-	name := fmt.Sprintf("load%d", time.Now().UnixNano())
-	if _, err := a.login(ctx, name); err != nil {
-		return fmt.Errorf("setup: %w", err)
-	}
-	var assignee any // JSON null: unassigned
-	var memberID int64
-	if *assign {
-		m := *a
-		id, err := m.login(ctx, name+"m")
-		if err != nil {
-			return fmt.Errorf("setup: %w", err)
-		}
-		memberID, assignee = id, id
-	}
-	projectIDs := make([]int64, max(1, *projects))
-	for i := range projectIDs {
-		var project struct{ ID int64 }
-		if err := a.call(ctx, "POST", "/api/v1/projects/", map[string]string{"name": fmt.Sprintf("load %s %d", name, i)}, http.StatusCreated, &project); err != nil {
-			return fmt.Errorf("setup: %w", err)
-		}
-		if *assign {
-			if err := a.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/members", project.ID), map[string]int64{"user_id": memberID}, http.StatusCreated, nil); err != nil {
-				return fmt.Errorf("setup: %w", err)
-			}
-		}
-		projectIDs[i] = project.ID
-	}
-	tasks := make([]int64, *clients)
-	for i := range tasks {
-		var t struct{ ID int64 }
-		if err := a.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/tasks", projectIDs[i%len(projectIDs)]), map[string]any{"title": fmt.Sprintf("task %d", i), "assignee_id": assignee}, http.StatusCreated, &t); err != nil {
-			return fmt.Errorf("setup: %w", err)
-		}
-		tasks[i] = t.ID
-	}
-
-	bodies := [][]byte{[]byte(`{"status":"in_progress"}`), []byte(`{"status":"todo"}`)}
-	runCtx, cancel := context.WithTimeout(ctx, *warmup+*duration)
-	defer cancel()
-	measureFrom := time.Now().Add(*warmup)
-	lat := make([][]time.Duration, *clients)
-	errs := make([]int, *clients)
-	var firstErr error
-	var errOnce sync.Once
-	var wg sync.WaitGroup
-	for i := range *clients {
-		wg.Go(func() {
-			path := fmt.Sprintf("/api/v1/tasks/%d/status", tasks[i])
-			for n := 0; runCtx.Err() == nil; n++ {
-				start := time.Now()
-				err := a.call(runCtx, "PATCH", path, bodies[n%2], http.StatusOK, nil)
-				took := time.Since(start)
-				if runCtx.Err() != nil {
-					return
-				}
-				if start.Before(measureFrom) {
-					continue
-				}
-				if err != nil {
-					errs[i]++
-					errOnce.Do(func() { firstErr = err })
-					continue
-				}
-				lat[i] = append(lat[i], took)
-			}
-		})
-	}
-	wg.Wait()
-	all := slices.Concat(lat...)
-	nerr := 0
-	for _, e := range errs {
-		nerr += e
-	}
-	what := fmt.Sprintf("%d project(s), unassigned tasks", len(projectIDs))
-	if *assign {
-		what = fmt.Sprintf("%d project(s), tasks assigned to another member (each change notifies them)", len(projectIDs))
-	}
-	report(out, fmt.Sprintf("PATCH /api/v1/tasks/{id}/status, %d clients, %v, %s", *clients, *duration, what), all, nerr, *duration)
-	if firstErr != nil {
-		fmt.Fprintln(out, "first error:", firstErr)
-	}
-	return nil
-}
-
-func report(out io.Writer, title string, lat []time.Duration, errs int, d time.Duration) {
-	slices.Sort(lat)
-	pct := func(p float64) time.Duration {
-		if len(lat) == 0 {
-			return 0
-		}
-		return lat[min(len(lat)-1, int(float64(len(lat))*p))]
-	}
-	fmt.Fprintf(out, "%s\n", title)
-	fmt.Fprintf(out, "  requests %d ok, %d errors; %.0f req/s\n", len(lat), errs, float64(len(lat))/d.Seconds())
-	fmt.Fprintf(out, "  latency p50 %v  p90 %v  p99 %v  max %v\n",
-		pct(.50).Round(10*time.Microsecond), pct(.90).Round(10*time.Microsecond),
-		pct(.99).Round(10*time.Microsecond), pct(1).Round(10*time.Microsecond))
-	fmt.Fprintf(out, "  load tool: GOMAXPROCS %d\n", runtime.GOMAXPROCS(0))
+	return sorted[min(len(sorted)-1, int(float64(len(sorted))*p))]
 }

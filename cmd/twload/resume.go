@@ -26,13 +26,36 @@ func resume(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	c := newClient(*base, 16)
+	project, err := resumeSetup(ctx, c, *events)
+	if err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	u := fmt.Sprintf("%s/ws/projects/%d?token=%s&since=0", strings.Replace(strings.TrimRight(*base, "/"), "http", "ws", 1), project, c.token)
+	var took []time.Duration
+	for range *runs {
+		d, err := timeResume(ctx, c.http, u, *events)
+		if err != nil {
+			return err
+		}
+		took = append(took, d)
+	}
+	slices.Sort(took)
+	fmt.Fprintf(out, "resume of %d missed events (handshake to caught_up), %d runs: p50 %v  min %v  max %v\n",
+		*events, *runs, took[len(took)/2].Round(10*time.Microsecond), took[0].Round(10*time.Microsecond), took[len(took)-1].Round(10*time.Microsecond))
+	return nil
+}
+
+// resumeSetup signs up a user with c, creates their project and the events
+// a socket will have missed (one task each, from 8 concurrent requests),
+// and returns the project's id.
+func resumeSetup(ctx context.Context, c *client, events int) (int64, error) {
 	run := fmt.Sprintf("r%d", time.Now().UnixNano())
 	if _, err := c.login(ctx, run); err != nil {
-		return fmt.Errorf("setup: %w", err)
+		return 0, err
 	}
 	var project struct{ ID int64 }
 	if err := c.call(ctx, "POST", "/api/v1/projects/", map[string]string{"name": "resume " + run}, http.StatusCreated, &project); err != nil {
-		return fmt.Errorf("setup: %w", err)
+		return 0, err
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -50,45 +73,41 @@ func resume(ctx context.Context, args []string, out io.Writer) error {
 			}
 		})
 	}
-	for i := range *events {
+	for i := range events {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	if firstErr != nil {
-		return fmt.Errorf("setup: %w", firstErr)
-	}
+	return project.ID, firstErr
+}
 
-	u := fmt.Sprintf("%s/ws/projects/%d?token=%s&since=0", strings.Replace(strings.TrimRight(*base, "/"), "http", "ws", 1), project.ID, c.token)
-	var took []time.Duration
-	for range *runs {
-		start := time.Now()
-		ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: c.http})
-		if err != nil {
-			return err
-		}
-		ws.SetReadLimit(1 << 20)
-		n := 0
-		for {
-			_, msg, err := ws.Read(ctx)
-			if err != nil {
-				return fmt.Errorf("after %d events: %w", n, err)
-			}
-			if strings.HasPrefix(string(msg), `{"event":"caught_up"`) {
-				break
-			}
-			if strings.Contains(string(msg), `"seq":`) {
-				n++
-			}
-		}
-		if n != *events {
-			return fmt.Errorf("caught_up after %d events, want %d", n, *events)
-		}
-		took = append(took, time.Since(start))
-		ws.Close(websocket.StatusNormalClosure, "")
+// timeResume opens the socket at u (which asks for every event since 0)
+// and returns the time from the start of the handshake to caught_up,
+// checking that the events before it were the events missed.
+func timeResume(ctx context.Context, hc *http.Client, u string, events int) (time.Duration, error) {
+	start := time.Now()
+	ws, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: hc})
+	if err != nil {
+		return 0, err
 	}
-	slices.Sort(took)
-	fmt.Fprintf(out, "resume of %d missed events (handshake to caught_up), %d runs: p50 %v  min %v  max %v\n",
-		*events, *runs, took[len(took)/2].Round(10*time.Microsecond), took[0].Round(10*time.Microsecond), took[len(took)-1].Round(10*time.Microsecond))
-	return nil
+	ws.SetReadLimit(1 << 20)
+	n := 0
+	for {
+		_, msg, err := ws.Read(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("after %d events: %w", n, err)
+		}
+		if strings.HasPrefix(string(msg), `{"event":"caught_up"`) {
+			break
+		}
+		if strings.Contains(string(msg), `"seq":`) {
+			n++
+		}
+	}
+	if n != events {
+		return 0, fmt.Errorf("caught_up after %d events, want %d", n, events)
+	}
+	took := time.Since(start)
+	ws.Close(websocket.StatusNormalClosure, "")
+	return took, nil
 }
