@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/taskwire
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: run build test check vet fmt-check staticcheck vulncheck unit compat deploy-test openapi bench fuzz-ci reliability soak clean
+.PHONY: run build test test-clients check vet fmt-check staticcheck vulncheck unit compat deploy-test openapi bench fuzz-ci reliability soak clean
 
 ## run: start the server on the embedded default (SQLite file ./taskwire.db, port 8080)
 run: build
@@ -51,6 +51,11 @@ unit:
 	elif [ "$$TASKWIRE_REQUIRE_SERVICES" = 1 ]; then \
 		echo "TASKWIRE_REQUIRE_SERVICES=1 but TASKWIRE_TEST_POSTGRES_URL is unset"; exit 1; \
 	else echo "no PostgreSQL (TASKWIRE_TEST_POSTGRES_URL unset, none on 127.0.0.1:5432): its suites were skipped"; fi
+
+## test-clients: the TypeScript client's unit and end-to-end suites (npm ci from the lockfile; the end-to-end tests run the binary built here)
+test-clients: build
+	cd clients/typescript && npm ci --no-audit --no-fund && \
+		TASKWIRE_BIN=$(CURDIR)/$(BIN) TASKWIRE_REQUIRE_SERVER=1 npm test
 
 ## compat: play the seed's flow with Python requests + websockets against a real server
 compat: build

@@ -1,0 +1,12 @@
+/**
+ * Test helpers for the Taskwire client, reusable by other suites (fault
+ * injection, property tests). Not part of the package entry.
+ */
+export { FakeClock, flush } from './fake-clock.js';
+export { FakeSocket, FakeSocketServer } from './fake-socket.js';
+export { FakeFetch, json, type FakeAnswer, type FakeRequest } from './fake-fetch.js';
+export { BASE, PROJECT, ev, evs, notification, task } from './fixtures.js';
+export { fakeEnv, nextSocket, socketNumber, type FakeEnv, type FakeEnvOptions } from './env.js';
+export { Recorder } from './recorder.js';
+export { buildServer, startServer, type TestServer } from './server.js';
+export { waitFor } from './wait.js';
