@@ -83,7 +83,10 @@ export function createClient(options: ClientOptions) {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
   const tokens = new TokenStore(options.token, options.getToken);
-  const fetchImpl = options.fetch ?? (globalThis as { fetch?: FetchLike }).fetch;
+  // Bound to globalThis: a browser's fetch called with another `this` throws
+  // "Illegal invocation".
+  const platformFetch = (globalThis as { fetch?: FetchLike }).fetch;
+  const fetchImpl = options.fetch ?? platformFetch?.bind(globalThis);
   if (!fetchImpl) throw new Error('no fetch on this platform: pass options.fetch');
   const http = new Http({
     baseUrl: options.baseUrl,

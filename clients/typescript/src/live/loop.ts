@@ -227,7 +227,7 @@ export class SocketLoop {
     const gen = this.gen;
     let current: number;
     try {
-      current = await this.hooks.probe();
+      current = await this.probeWithin(this.opts.connectTimeoutMs);
     } catch (err) {
       if (this.terminal || gen !== this.gen) return;
       if (isTaskwireError(err) && (err.status === 403 || err.status === 404)) {
@@ -240,6 +240,27 @@ export class SocketLoop {
     const cursor = this.hooks.cursor();
     if (status === 422 || (cursor !== undefined && cursor > current)) this.hooks.cursorRejected(current);
     this.schedule(info);
+  }
+
+  /**
+   * The REST check, given up after `ms` like a handshake: a request sent on
+   * a keep-alive connection that went silent (a half-open link) may never
+   * be answered, and nothing else would ever schedule the next try.
+   */
+  private probeWithin(ms: number): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      const timer = this.opts.clock.setTimeout(() => reject(new Error(`the REST check did not answer within ${ms} ms`)), ms);
+      this.hooks.probe().then(
+        (seq) => {
+          this.opts.clock.clearTimeout(timer);
+          resolve(seq);
+        },
+        (err: unknown) => {
+          this.opts.clock.clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
   }
 
   private schedule(info: StateInfo & { reason?: string }): void {

@@ -41,17 +41,32 @@ export function buildServer(): string | undefined {
   return out;
 }
 
+export type StopSignal = 'SIGTERM' | 'SIGKILL';
+
 export interface TestServer {
   /** http://127.0.0.1:PORT */
   url: string;
   port: number;
   dir: string;
-  /** SIGTERM (sockets get 1001) and wait for the exit. */
-  stop(): Promise<void>;
-  /** Stop, then start again on the same port and database. */
-  restart(): Promise<void>;
+  /** Whether the process is running. */
+  readonly running: boolean;
+  /** SIGTERM (sockets get 1001; the default) or SIGKILL (no goodbye at all), and wait for the exit. */
+  stop(signal?: StopSignal): Promise<void>;
+  /** Stop (if running) with `signal`, then start again on the same port and database. */
+  restart(signal?: StopSignal): Promise<void>;
   /** Stop and remove the temp directory. */
   dispose(): Promise<void>;
+  /** The last lines the server wrote to stderr (for failure messages). */
+  logs(): string;
+}
+
+/**
+ * The command that runs the server: the binary itself, or `taskset -c CPUS
+ * bin` when TASKWIRE_SERVER_CPUS is set (benchmarks pin the server).
+ */
+function command(bin: string): [string, string[]] {
+  const cpus = process.env['TASKWIRE_SERVER_CPUS'];
+  return cpus ? ['taskset', ['-c', cpus, bin, 'serve']] : [bin, ['serve']];
 }
 
 /**
@@ -71,26 +86,31 @@ export async function startServer(bin: string, env: Record<string, string> = {})
   };
   let proc: ChildProcess | undefined;
   let port = 0;
+  const tail: string[] = [];
   const launch = async (portEnv: string): Promise<void> => {
-    const p = spawn(bin, ['serve'], { env: { ...baseEnv, PORT: portEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, args] = command(bin);
+    const p = spawn(cmd, args, { env: { ...baseEnv, PORT: portEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     proc = p;
-    p.stderr?.resume();
+    createInterface({ input: p.stderr! }).on('line', (l) => {
+      tail.push(l);
+      if (tail.length > 50) tail.shift();
+    });
     const line = await new Promise<string>((resolve, reject) => {
       const rl = createInterface({ input: p.stdout! });
       rl.once('line', (l) => resolve(l));
-      p.once('exit', (code) => reject(new Error(`taskwire exited with ${code} before listening`)));
+      p.once('exit', (code) => reject(new Error(`taskwire exited with ${code} before listening:\n${tail.join('\n')}`)));
     });
     p.stdout?.resume();
     const m = /listening on (http:\/\/[^\s]+)/.exec(line);
     if (!m) throw new Error(`unexpected first line: ${line}`);
     port = Number(new URL(m[1]!).port);
   };
-  const stop = async (): Promise<void> => {
+  const stop = async (signal: StopSignal = 'SIGTERM'): Promise<void> => {
     const p = proc;
     proc = undefined;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
-    p.kill('SIGTERM');
+    p.kill(signal);
     await exited;
   };
   await launch('0');
@@ -101,16 +121,20 @@ export async function startServer(bin: string, env: Record<string, string> = {})
     get port() {
       return port;
     },
+    get running() {
+      return proc !== undefined && proc.exitCode === null && proc.signalCode === null;
+    },
     dir,
     stop,
-    restart: async () => {
-      await stop();
+    restart: async (signal?: StopSignal) => {
+      await stop(signal);
       await launch(String(port));
     },
     dispose: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },
+    logs: () => tail.join('\n'),
   };
   return server;
 }

@@ -168,4 +168,24 @@ describe('refused handshakes', () => {
     assert.equal(socket.since, 2);
     assert.equal(rec.errors.at(-1)?.kind, 'connection');
   });
+
+  it('a probe that never answers (a silent keep-alive connection) is given up after connectTimeoutMs: backoff and try again', async () => {
+    const env = fakeEnv();
+    env.log.head = 5;
+    let answer: ((r: Response) => void) | undefined;
+    env.http.once('GET', /\/api\/v1\/projects\/1/, () => new Promise<Response>((resolve) => (answer = resolve)));
+    const sub = env.client.project(PROJECT).subscribe({ cursor: 2 });
+    const rec = new Recorder().project(sub);
+    (await socketNumber(env, 1)).refuse();
+    const { socket, waitedMs } = await nextSocket(env);
+    assert.ok(waitedMs >= 15_000, `waited ${waitedMs} ms`);
+    assert.equal(socket.since, 2);
+    assert.equal(rec.errors.at(-1)?.kind, 'connection');
+    assert.match(rec.errors.at(-1)?.message ?? '', /did not answer/);
+    // The late answer changes nothing: no second socket, no resync.
+    answer?.(json(200, { id: PROJECT, name: 'P', description: null, owner_id: 1, members: [] }, { 'X-Event-Seq': '1' }));
+    await flush();
+    assert.equal(env.sockets.count, 2);
+    assert.deepEqual(rec.resyncs, []);
+  });
 });
