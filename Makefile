@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin/taskwire
 PYTHON  ?= /usr/bin/python3
 
-.PHONY: run build test test-clients check vet fmt-check staticcheck vulncheck unit compat deploy-test openapi bench fuzz-ci reliability soak clean
+.PHONY: run build test test-clients test-web check vet fmt-check staticcheck vulncheck unit compat deploy-test openapi bench fuzz-ci reliability soak clean
 
 ## run: start the server on the embedded default (SQLite file ./taskwire.db, port 8080)
 run: build
@@ -56,6 +56,15 @@ unit:
 test-clients: build
 	cd clients/typescript && npm ci --no-audit --no-fund && \
 		TASKWIRE_BIN=$(CURDIR)/$(BIN) TASKWIRE_REQUIRE_SERVER=1 npm test
+
+## test-web: rebuild the web app from its lockfile, fail if the committed build differs, then the browser suite (Chromium) against the binary that embeds it
+test-web:
+	cd web && npm ci --no-audit --no-fund && npm run build
+	@if [ -n "$$(git status --porcelain -- web/dist)" ]; then \
+		git status --short -- web/dist; \
+		echo "web/dist differs from a fresh build of web/: run (cd web && npm run build) and commit web/dist"; exit 1; fi
+	$(MAKE) build
+	cd web && TASKWIRE_BIN=$(CURDIR)/$(BIN) npm test
 
 ## compat: play the seed's flow with Python requests + websockets against a real server
 compat: build

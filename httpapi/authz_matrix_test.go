@@ -198,6 +198,8 @@ func authzRoutes() []authzRoute {
 		publicRoute("GET", "/asyncapi.yaml", page, fixedPath("/asyncapi.yaml", nil)),
 		publicRoute("GET", "/docs", page, fixedPath("/docs", nil)),
 		publicRoute("GET", "/redoc", page, fixedPath("/redoc", nil)),
+		publicRoute("GET", "/app/", page, fixedPath("/app/", nil)),
+		publicRoute("GET", "/projects/{project_id}/tasks/{task_id}", allow(http.StatusFound, nil), fixedPath("/projects/1/tasks/1", nil)),
 
 		// The caller's own data: every signed-in user gets theirs.
 		selfRoute("GET", "/api/v1/users/me", allow(http.StatusOK, func(t *testing.T, fx *authzFixture, who identity, r response) {

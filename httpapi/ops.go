@@ -52,8 +52,10 @@ func (s *Server) readyz(ctx context.Context, _ *struct{}) (*readyOutput, error) 
 	return out, nil
 }
 
-// DefaultRedocScriptURL is ReDoc's public CDN, as the seed's /redoc used.
-const DefaultRedocScriptURL = "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js"
+// DefaultRedocScriptURL is ReDoc's standalone bundle as the web app's build
+// embeds it (package web), so /redoc works offline; REDOC_SCRIPT_URL may
+// point elsewhere, such as ReDoc's CDN as the seed's /redoc used.
+const DefaultRedocScriptURL = "/app/vendor/redoc.standalone.js"
 
 var redocPage = template.Must(template.New("redoc").Parse(`<!DOCTYPE html>
 <html>

@@ -41,6 +41,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /redoc", s.redoc)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
 	s.mux.HandleFunc("GET /asyncapi.yaml", s.asyncAPI)
+	s.webAppRoutes()
 }
 
 const (
@@ -101,6 +102,16 @@ func (s *Server) documentRawRoutes() {
 		Summary: "AsyncAPI document of the WebSocket protocol", Tags: []string{"operations"}, Responses: text("application/yaml", "AsyncAPI 3 document")})
 	doc.AddOperation(&huma.Operation{OperationID: "swagger_ui", Method: http.MethodGet, Path: "/docs",
 		Summary: "Swagger UI (assets embedded)", Tags: []string{"operations"}, Responses: text("text/html", "HTML page")})
+	doc.AddOperation(&huma.Operation{OperationID: "web_app", Method: http.MethodGet, Path: "/app/",
+		Summary: "The web app (deep links such as /app/projects/1 load it too)", Tags: []string{"app"},
+		Responses: text("text/html", "HTML page")})
+	doc.AddOperation(&huma.Operation{OperationID: "task_link", Method: http.MethodGet, Path: "/projects/{project_id}/tasks/{task_id}",
+		Summary: "A task's link, as emails carry it: redirects to the web app at that task", Tags: []string{"app"},
+		Parameters: []*huma.Param{
+			{Name: "project_id", In: "path", Required: true, Schema: &huma.Schema{Type: "integer"}},
+			{Name: "task_id", In: "path", Required: true, Schema: &huma.Schema{Type: "integer"}},
+		},
+		Responses: map[string]*huma.Response{"302": {Description: "To /app/projects/{project_id}/tasks/{task_id}"}}})
 	doc.AddOperation(&huma.Operation{OperationID: "redoc", Method: http.MethodGet, Path: "/redoc",
 		Summary: "ReDoc", Tags: []string{"operations"}, Responses: text("text/html", "HTML page")})
 }

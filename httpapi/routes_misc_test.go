@@ -295,6 +295,10 @@ func truncate(b []byte) string {
 
 // sendRaw sends a request without failing a test, for goroutines and fuzz
 // targets. body is as for env.do.
+// noRedirects is the tests' HTTP client: it reports a redirect as the
+// server answered it instead of following it.
+var noRedirects = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
 func sendRaw(baseURL, method, path, token string, body any, headers ...string) (response, error) {
 	var rd io.Reader
 	ct := "application/json"
@@ -327,7 +331,7 @@ func sendRaw(baseURL, method, path, token string, body any, headers ...string) (
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := noRedirects.Do(req)
 	if err != nil {
 		return response{}, err
 	}

@@ -41,6 +41,8 @@ type Config struct {
 	// Limiters, when set, counts signup and login requests (shared between
 	// instances through Redis); by default each instance counts in memory.
 	Limiters func(route string, rate auth.Rate) Limiter
+	// App, when set, serves the web app under /app/ (package web).
+	App http.Handler
 }
 
 // Limiter counts requests per key (a client address) against a rate.
@@ -168,6 +170,7 @@ func (s *Server) OpenAPI() *huma.OpenAPI { return s.api.OpenAPI() }
 // Handler returns the root handler with the middleware chain.
 func (s *Server) Handler() http.Handler {
 	var h http.Handler = jsonFallbacks{s.mux}
+	h = s.browserHome(h)
 	h = s.cors(h)
 	h = s.recoverPanics(h)
 	h = s.logRequests(h)

@@ -28,6 +28,7 @@ import (
 	"github.com/taskwire/taskwire/realtime"
 	"github.com/taskwire/taskwire/redisbroker"
 	"github.com/taskwire/taskwire/sqlstore"
+	"github.com/taskwire/taskwire/web"
 )
 
 // App is the whole server. New opens everything it needs; Run serves until
@@ -174,6 +175,7 @@ func (a *App) buildService(ctx context.Context, cfg Config, opts Options, rb *re
 		Version: taskwire.APIVersion, CORSOrigins: cfg.CORSOrigins, AuthRate: cfg.AuthRate,
 		TrustProxy: cfg.TrustProxy, RedocScriptURL: cfg.RedocScriptURL, AsyncAPI: taskwire.AsyncAPI,
 		Limiters: limiters, WSMaxPerUser: cfg.WSMaxPerUser, WSMaxPerAddr: cfg.WSMaxPerAddr,
+		App: web.App(),
 	})
 	a.srv = &http.Server{
 		Handler:           api.Handler(),

@@ -162,7 +162,7 @@ var settings = []setting{
 		return nil
 	}},
 	{"SHUTDOWN_GRACE", "shutdown-grace", "10s", "time to finish requests and flush sockets on SIGTERM/SIGINT", durationSetting(func(c *Config) *time.Duration { return &c.ShutdownGrace })},
-	{"REDOC_SCRIPT_URL", "redoc-script-url", "https://cdn.jsdelivr.net/npm/redoc@2/bundles/redoc.standalone.js", "where /redoc loads ReDoc from", func(c *Config, v string) error {
+	{"REDOC_SCRIPT_URL", "redoc-script-url", "/app/vendor/redoc.standalone.js", "where /redoc loads ReDoc from (the default is embedded in the binary: works offline)", func(c *Config, v string) error {
 		c.RedocScriptURL = v
 		return nil
 	}},

@@ -36,7 +36,7 @@ func TestREADMEListsEverySetting(t *testing.T) {
 		if flag := strings.TrimPrefix(row[0], "--"); flag != s.flag {
 			t.Errorf("README lists %s with flag %q, the code with %q", s.env, row[0], s.flag)
 		}
-		if def := row[1]; def != s.def && !(s.def != "" && strings.Contains(def, "CDN")) {
+		if def := row[1]; def != s.def {
 			t.Errorf("README lists %s with default %q, the code with %q", s.env, def, s.def)
 		}
 	}

@@ -1,0 +1,35 @@
+import type { Notification } from '@taskwire/client';
+import { paths } from './router';
+import { isStatus, statusLabel } from './status';
+
+/** A notification in words, from the point of view of the person notified. */
+export function describeNotification(n: Notification): string {
+  const actor = n.data.actor_username ?? 'Someone';
+  const title = n.data.title ?? 'a task';
+  const project = n.data.project_name ?? 'a project';
+  switch (n.type) {
+    case 'task_assigned':
+      return `${actor} assigned ${title} to you`;
+    case 'task_status_changed': {
+      const s = n.data.status;
+      return `${actor} moved ${title} to ${isStatus(s) ? statusLabel[s] : (s ?? 'another column')}`;
+    }
+    case 'task_updated':
+      return n.data.changes?.includes('title') ? `${actor} renamed your task to ${title}` : `${actor} updated ${title}`;
+    case 'task_deleted':
+      return `${actor} deleted ${title}`;
+    case 'member_added':
+      return `${actor} added you to ${project}`;
+    case 'member_removed':
+      return `${actor} removed you from ${project}`;
+    default:
+      return `${actor} changed something in ${project}`;
+  }
+}
+
+/** Where a notification leads: its task, else its project (none once access is gone). */
+export function notificationHref(n: Notification): string | undefined {
+  if (n.type === 'member_removed') return undefined;
+  if (n.task_id !== null && n.type !== 'task_deleted') return paths.task(n.project_id, n.task_id);
+  return paths.project(n.project_id);
+}
