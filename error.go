@@ -82,4 +82,5 @@ const (
 	MsgUserNotFound         = "User not found"
 	MsgNotMember            = "Not a member of this project"
 	MsgNotificationNotFound = "Notification not found"
+	MsgCommentNotFound      = "Comment not found"
 )

@@ -19,12 +19,16 @@ const (
 	EventMemberRemoved  EventType = "member_removed"
 	EventProjectUpdated EventType = "project_updated"
 	EventProjectDeleted EventType = "project_deleted"
+	EventCommentAdded   EventType = "comment_added"
+	EventCommentUpdated EventType = "comment_updated"
+	EventCommentDeleted EventType = "comment_deleted"
 )
 
 // EventTypes lists every type the log can hold, for documentation checks.
 var EventTypes = []EventType{
 	EventTaskCreated, EventStatusChanged, EventTaskUpdated, EventTaskDeleted,
 	EventMemberAdded, EventMemberRemoved, EventProjectUpdated, EventProjectDeleted,
+	EventCommentAdded, EventCommentUpdated, EventCommentDeleted,
 }
 
 // SeedEventTypes are the seed service's event types: the only ones a
@@ -102,6 +106,11 @@ type (
 	}
 	projectDeletedData struct {
 		ID int64 `json:"id"`
+	}
+	commentDeletedData struct {
+		ID        int64 `json:"id"`
+		TaskID    int64 `json:"task_id"`
+		ProjectID int64 `json:"project_id"`
 	}
 )
 

@@ -9,8 +9,9 @@ import (
 type NotificationType string
 
 // Notification types. A user is notified when a task is assigned to them;
-// when a task assigned to them changes status or title, or is deleted; when
-// they are added to or removed from a project — never for their own actions.
+// when a task assigned to them changes status or title, is deleted or is
+// commented on; when they are added to or removed from a project; when a
+// comment mentions them — never for their own actions.
 const (
 	NotifyTaskAssigned      NotificationType = "task_assigned"
 	NotifyTaskStatusChanged NotificationType = "task_status_changed"
@@ -18,17 +19,21 @@ const (
 	NotifyTaskDeleted       NotificationType = "task_deleted"
 	NotifyMemberAdded       NotificationType = "member_added"
 	NotifyMemberRemoved     NotificationType = "member_removed"
+	NotifyMentioned         NotificationType = "mentioned"
+	NotifyTaskCommented     NotificationType = "task_commented"
+	NotifyTaskDueSoon       NotificationType = "task_due_soon"
 )
 
 // NotificationTypes lists every type.
 var NotificationTypes = []NotificationType{
 	NotifyTaskAssigned, NotifyTaskStatusChanged, NotifyTaskUpdated,
 	NotifyTaskDeleted, NotifyMemberAdded, NotifyMemberRemoved,
+	NotifyMentioned, NotifyTaskCommented,
 }
 
 // EmailKinds are the notification types that also send an email; each
 // user can turn each one off.
-var EmailKinds = []NotificationType{NotifyTaskAssigned, NotifyMemberAdded}
+var EmailKinds = []NotificationType{NotifyTaskAssigned, NotifyMemberAdded, NotifyMentioned, NotifyTaskDueSoon}
 
 // Notification is one entry of a user's inbox. Seq numbers a user's
 // notifications 1, 2, 3, ... with no gaps, for the live push and resume.
@@ -53,6 +58,13 @@ type NotificationData struct {
 	Title         string   `json:"title,omitempty"`
 	Status        Status   `json:"status,omitempty"`
 	Changes       []string `json:"changes,omitempty"`
+	// CommentID, TaskID and ProjectID name the comment of a mentioned or
+	// task_commented notification.
+	CommentID int64 `json:"comment_id,omitempty"`
+	// DueAt is the due date a task_due_soon notification reminds of.
+	DueAt     *time.Time `json:"due_at,omitempty"`
+	TaskID    int64      `json:"task_id,omitempty"`
+	ProjectID int64      `json:"project_id,omitempty"`
 }
 
 // NotificationFilter narrows an inbox listing.
@@ -81,4 +93,9 @@ type EmailJob struct {
 	TaskID    int64 // 0 for membership
 	Seq       int64
 	ActorID   int64
+	CommentID int64 // for a mention; 0 otherwise
+	// DueAt is the due date a reminder is for; At is when its job runs
+	// (zero: after the queue's debounce; a past time: at once).
+	DueAt time.Time
+	At    time.Time
 }

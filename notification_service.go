@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
+	"time"
 )
 
 // notify writes a notification for userID in tx and pushes it after
@@ -131,7 +133,11 @@ func (s *Service) NotificationSettings(ctx context.Context, actor User) (Notific
 func (s *Service) UpdateNotificationSettings(ctx context.Context, actor User, set NotificationSettings) (NotificationSettings, error) {
 	for k := range set.Email {
 		if !slices.Contains(EmailKinds, k) {
-			return NotificationSettings{}, InvalidField("email", "Unknown email kind "+string(k)+"; kinds are task_assigned, member_added")
+			kinds := make([]string, len(EmailKinds))
+			for i, k := range EmailKinds {
+				kinds[i] = string(k)
+			}
+			return NotificationSettings{}, InvalidField("email", "Unknown email kind "+string(k)+"; kinds are "+strings.Join(kinds, ", "))
 		}
 	}
 	err := s.update(ctx, func(tx Tx) error { return tx.PutNotificationSettings(ctx, actor.ID, set) })
@@ -177,13 +183,23 @@ type Email struct {
 	TaskID        int64
 	TaskTitle     string
 	TaskStatus    Status
+	// CommentID and CommentExcerpt are a mention's comment and the start
+	// of its body (see Excerpt).
+	CommentID      int64
+	CommentExcerpt string
+	// DueAt is a reminder's due date.
+	DueAt time.Time
 }
 
 // PrepareEmail decides, when a job runs, whether its email is still due
 // and gathers what it says. It is not due when the user turned that kind
 // off, when the task has been reassigned since (a quick A → B → C emails
-// only C) or deleted, or when the user has left the project since.
+// only C) or deleted, when the user has left the project since, or, for a
+// mention, when the comment has been deleted or no longer mentions them.
 func (s *Service) PrepareEmail(ctx context.Context, job EmailJob) (Email, bool, error) {
+	if job.Kind == NotifyTaskDueSoon {
+		return s.remind(ctx, job)
+	}
 	u, err := s.store.UserByID(ctx, job.UserID)
 	if ErrorKind(err) == NotFound {
 		return Email{}, false, nil
@@ -207,7 +223,11 @@ func (s *Service) PrepareEmail(ctx context.Context, job EmailJob) (Email, bool, 
 		return Email{}, false, err
 	}
 	m := Email{Kind: job.Kind, To: u.Email, ToName: u.Username, ActorUsername: actor.Username, ProjectID: p.ID, ProjectName: p.Name}
-	if job.Kind != NotifyTaskAssigned {
+	switch job.Kind {
+	case NotifyTaskAssigned:
+	case NotifyMentioned:
+		return s.prepareMention(ctx, m, job)
+	default:
 		return m, true, nil
 	}
 	t, err := s.store.Task(ctx, job.TaskID)
@@ -221,5 +241,31 @@ func (s *Service) PrepareEmail(ctx context.Context, job EmailJob) (Email, bool, 
 		return Email{}, false, nil // reassigned or unassigned since
 	}
 	m.TaskID, m.TaskTitle, m.TaskStatus = t.ID, t.Title, t.Status
+	return m, true, nil
+}
+
+// prepareMention completes the email of a mention: it is due while the
+// comment exists and still mentions the user.
+func (s *Service) prepareMention(ctx context.Context, m Email, job EmailJob) (Email, bool, error) {
+	var c Comment
+	var t Task
+	err := s.store.View(ctx, func(r Reader) (err error) {
+		if c, err = r.Comment(ctx, job.CommentID); err != nil {
+			return err
+		}
+		t, err = r.Task(ctx, c.TaskID)
+		return err
+	})
+	if ErrorKind(err) == NotFound {
+		return Email{}, false, nil // deleted since, with its task or alone
+	}
+	if err != nil {
+		return Email{}, false, err
+	}
+	if !slices.Contains(c.Mentions, job.UserID) {
+		return Email{}, false, nil // the mention was edited away
+	}
+	m.TaskID, m.TaskTitle, m.TaskStatus = t.ID, t.Title, t.Status
+	m.CommentID, m.CommentExcerpt = c.ID, Excerpt(c.Body)
 	return m, true, nil
 }

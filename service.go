@@ -31,6 +31,9 @@ type Options struct {
 	RetentionAge time.Duration
 	// Now returns the current time (default time.Now).
 	Now func() time.Time
+	// ReminderLead is how long before a task is due its assignee is
+	// reminded (0: DefaultReminderLead; negative: when it is due).
+	ReminderLead time.Duration
 }
 
 // NewService returns a Service over the given store, publisher and
@@ -44,6 +47,11 @@ func NewService(store Store, pub Publisher, hasher PasswordHasher, opts Options)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.ReminderLead == 0 {
+		opts.ReminderLead = DefaultReminderLead
+	} else if opts.ReminderLead < 0 {
+		opts.ReminderLead = 0 // asked for explicitly: remind when due
 	}
 	return &Service{store: store, pub: pub, hasher: hasher, opts: opts}
 }

@@ -33,6 +33,18 @@ type Reader interface {
 	Task(ctx context.Context, id int64) (Task, error)
 	Tasks(ctx context.Context, projectID int64, filter TaskFilter, page Page) ([]Task, error)
 
+	// Comment returns one comment. Returns NotFound "Comment not found".
+	Comment(ctx context.Context, id int64) (Comment, error)
+	// Comments lists a task's comments oldest first (by id), after the
+	// cursor page.After (an id; 0: from the first).
+	Comments(ctx context.Context, taskID int64, page Page) ([]Comment, error)
+	// Labels counts the labels on a project's tasks, most used first, then
+	// by name; a label is named as it was first written in the project.
+	Labels(ctx context.Context, projectID int64) ([]LabelCount, error)
+	// SearchTasks finds the tasks of the projects userID is a member of
+	// that match q (see SearchQuery), best match first, at most limit.
+	SearchTasks(ctx context.Context, userID int64, q SearchQuery, limit int) ([]SearchResult, error)
+
 	// Events returns the events of a project with seq > since, oldest first.
 	Events(ctx context.Context, projectID, since int64, limit int) ([]Event, error)
 	// FirstEventSince returns the smallest seq of the project's events with
@@ -83,13 +95,32 @@ type Tx interface {
 	// someone whose removal (which unassigns their tasks) commits first.
 	LockMember(ctx context.Context, projectID, userID int64) (bool, error)
 
+	// CreateTask also stores t's labels for filtering and counting.
 	CreateTask(ctx context.Context, t Task) (Task, error)
-	// UpdateTask writes t's fields and version.
+	// UpdateTask writes t's fields and version; when its labels change, the
+	// unit also calls SetTaskLabels.
 	UpdateTask(ctx context.Context, t Task) error
+	// SetTaskLabels replaces what the label filter and counts know of t's
+	// labels with t.Labels.
+	SetTaskLabels(ctx context.Context, t Task) error
 	DeleteTask(ctx context.Context, id int64) error
 	// UnassignTasks clears the assignee of the user's tasks in the project
 	// and returns the tasks it changed, with their new versions.
 	UnassignTasks(ctx context.Context, projectID, userID int64, now time.Time) ([]Task, error)
+
+	// LockComment reads a comment and holds it against concurrent writers
+	// until the unit of work ends; in the same read it returns the
+	// comment's project and whether userID is one of its members. Returns
+	// NotFound "Comment not found".
+	LockComment(ctx context.Context, id, userID int64) (Comment, Project, bool, error)
+	// CreateComment stores c (its task must exist) and returns it with its
+	// ID.
+	CreateComment(ctx context.Context, c Comment) (Comment, error)
+	// UpdateComment writes c's body, mentions and UpdatedAt.
+	UpdateComment(ctx context.Context, c Comment) error
+	// DeleteComment deletes a comment. A task's comments are deleted with
+	// it (DeleteTask, DeleteProject) without a call.
+	DeleteComment(ctx context.Context, id int64) error
 
 	// AppendEvent assigns the project's next seq and the timestamp, stores
 	// the event and returns it.
@@ -119,6 +150,11 @@ type Tx interface {
 	// EnqueueEmail schedules a durable email job: it commits with the unit
 	// of work, or not at all.
 	EnqueueEmail(ctx context.Context, job EmailJob) error
+
+	// Reminded returns the reminder the task has had, if any.
+	Reminded(ctx context.Context, taskID int64) (Reminder, bool, error)
+	// RecordReminder stores r as its task's reminder, replacing any other.
+	RecordReminder(ctx context.Context, r Reminder) error
 
 	// AfterCommit registers f to run once the unit of work has committed.
 	// Hooks run in commit order across the units of work of one store that

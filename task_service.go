@@ -2,14 +2,27 @@ package taskwire
 
 import (
 	"context"
+	"slices"
+	"strings"
 )
 
 // Tasks lists a project's tasks by id, with the seq of the project's
 // newest event as of the same read: the list reflects exactly the events
-// up to it. Returns NotFound; Forbidden.
+// up to it. Returns NotFound; Forbidden; Invalid for a query without words.
 func (s *Service) Tasks(ctx context.Context, actor User, projectID int64, filter TaskFilter, page Page) ([]Task, int64, error) {
 	var ts []Task
 	var seq int64
+	if filter.Query != "" {
+		if _, err := ParseSearchQuery(filter.Query); err != nil {
+			return nil, 0, err
+		}
+	}
+	if filter.Overdue != nil && filter.Now.IsZero() {
+		filter.Now = s.now()
+	}
+	for i, l := range filter.Labels {
+		filter.Labels[i] = LabelKey(strings.TrimSpace(l))
+	}
 	err := s.viewProject(ctx, actor, projectID, func(r Reader, p Project) (err error) {
 		seq = p.LastSeq
 		ts, err = r.Tasks(ctx, projectID, filter, page)
@@ -52,8 +65,12 @@ func (s *Service) CreateTask(ctx context.Context, actor User, projectID int64, i
 	if err := validateStatus(in.Status); err != nil {
 		return Task{}, err
 	}
+	labels, err := NormalizeLabels(in.Labels)
+	if err != nil {
+		return Task{}, err
+	}
 	var t Task
-	err := s.updateProject(ctx, projectID, func(tx Tx) (err error) {
+	err = s.updateProject(ctx, projectID, func(tx Tx) (err error) {
 		now := s.now()
 		var p Project
 		check := func() (err error) {
@@ -66,7 +83,7 @@ func (s *Service) CreateTask(ctx context.Context, actor User, projectID int64, i
 			t, err := tx.CreateTask(ctx, Task{
 				Title: in.Title, Description: in.Description, Status: in.Status,
 				ProjectID: projectID, AssigneeID: in.AssigneeID, Version: 1,
-				CreatedAt: now, UpdatedAt: now,
+				CreatedAt: now, UpdatedAt: now, DueAt: normalDue(in.DueAt), Labels: labels,
 			})
 			if err != nil {
 				return Task{}, err
@@ -81,6 +98,9 @@ func (s *Service) CreateTask(ctx context.Context, actor User, projectID int64, i
 				if err := tx.UpdateTask(ctx, t); err != nil {
 					return Task{}, err
 				}
+			}
+			if err := s.scheduleReminder(ctx, tx, actor, Task{}, t, e.Seq); err != nil {
+				return Task{}, err
 			}
 			return t, s.notifyTask(ctx, tx, actor, p, Task{}, t, e)
 		})
@@ -142,6 +162,11 @@ func (s *Service) changeTask(ctx context.Context, actor User, id int64, patch Ta
 				return err
 			}
 		}
+		if !slices.Equal(t.Labels, next.Labels) {
+			if err := tx.SetTaskLabels(ctx, next); err != nil {
+				return err
+			}
+		}
 		e, err := s.emit(ctx, tx, t.ProjectID, actor.ID, typ, next)
 		if err != nil {
 			return err
@@ -154,9 +179,23 @@ func (s *Service) changeTask(ctx context.Context, actor User, id int64, patch Ta
 		}
 		before := t
 		t = next
+		if err := s.scheduleReminder(ctx, tx, actor, before, next, e.Seq); err != nil {
+			return err
+		}
 		return s.notifyTask(ctx, tx, actor, p, before, next, e)
 	})
 	return t, err
+}
+
+// Labels lists the labels on a project's tasks with how many tasks carry
+// each, most used first. Returns NotFound; Forbidden.
+func (s *Service) Labels(ctx context.Context, actor User, projectID int64) ([]LabelCount, error) {
+	var ls []LabelCount
+	err := s.viewProject(ctx, actor, projectID, func(r Reader, _ Project) (err error) {
+		ls, err = r.Labels(ctx, projectID)
+		return err
+	})
+	return ls, err
 }
 
 // DeleteTask deletes a task and emits task_deleted. Returns NotFound; Forbidden.

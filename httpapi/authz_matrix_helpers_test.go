@@ -269,12 +269,13 @@ func (w *authzWorld) scanResponse(t *testing.T, who identity, what string, r res
 
 // authzFixture is one route's slice of the world: a project of the
 // owner's with the member and the victim in it, the removed member
-// removed, and a task.
+// removed, a task, and the owner's comment on it.
 type authzFixture struct {
 	w       *authzWorld
 	e       *env // reports to the route's subtest
 	project int64
 	task    int64
+	comment int64
 }
 
 func (w *authzWorld) fixture(t *testing.T) *authzFixture {
@@ -297,6 +298,7 @@ func (w *authzWorld) fixture(t *testing.T) *authzFixture {
 		t.Fatalf("remove %s: %d %s", w.removed.Name, r.Status, r.Body)
 	}
 	fx.task = fx.newTask(t)
+	fx.comment = fx.newComment(t)
 	return fx
 }
 
@@ -307,6 +309,16 @@ func (fx *authzFixture) newTask(t *testing.T) int64 {
 	r := fx.e.do("POST", fx.projectPath("/tasks"), fx.w.owner.Token, map[string]string{
 		"title":       fx.w.plant(fx.w.next("task-title"), membersOnly...),
 		"description": fx.w.plant(fx.w.next("task-description"), membersOnly...),
+	})
+	return createdID(t, r)
+}
+
+// newComment adds the owner's comment to the fixture's task, its body for
+// members' eyes only.
+func (fx *authzFixture) newComment(t *testing.T) int64 {
+	t.Helper()
+	r := fx.e.do("POST", "/api/v1/tasks/"+itoa(fx.task)+"/comments", fx.w.owner.Token, map[string]string{
+		"body": fx.w.plant(fx.w.next("comment"), membersOnly...),
 	})
 	return createdID(t, r)
 }

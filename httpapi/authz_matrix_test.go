@@ -101,6 +101,7 @@ const (
 	msgProjectNotFound = "Project not found"
 	msgTaskNotFound    = "Task not found"
 	msgNoteNotFound    = "Notification not found"
+	msgCommentNotFound = "Comment not found"
 )
 
 // fixedPath returns a request builder for a path without ids.
@@ -156,6 +157,35 @@ func ownerRoute(method, path, denied string, success authzOutcome, req func(*tes
 		member: deny(http.StatusForbidden, denied), owner: success, missing: &m, request: req}
 }
 
+// authorRoute: routes on the fixture's comment, which the owner wrote:
+// the owner may act, a member gets 403 with denied, an unknown comment is
+// 404 "Comment not found".
+func authorRoute(method, path, denied string, success authzOutcome, req func(*testing.T, *authzFixture, identity) (string, any)) authzRoute {
+	r := ownerRoute(method, path, denied, success, req)
+	m := deny(http.StatusNotFound, msgCommentNotFound)
+	r.missing = &m
+	return r
+}
+
+// onComment builds a path on the fixture's comment; fresh gives each case
+// a comment of its own (for deletes).
+func onComment(fresh bool, body func(fx *authzFixture) any) func(*testing.T, *authzFixture, identity) (string, any) {
+	return func(t *testing.T, fx *authzFixture, who identity) (string, any) {
+		id := fx.comment
+		switch {
+		case who == idMissing:
+			id = missingID
+		case fresh:
+			id = fx.newComment(t)
+		}
+		var b any
+		if body != nil {
+			b = body(fx)
+		}
+		return "/api/v1/comments/" + itoa(id), b
+	}
+}
+
 // selfRoute: any signed-in user acts on their own data.
 func selfRoute(method, path string, success authzOutcome, req func(*testing.T, *authzFixture, identity) (string, any)) authzRoute {
 	return authzRoute{method: method, path: path, outsider: success, member: success, owner: success, request: req}
@@ -174,6 +204,9 @@ func authzRoutes() []authzRoute {
 	}
 	newTitle := func(fx *authzFixture) any {
 		return map[string]string{"title": fx.w.plant(fx.w.next("new-title"), membersOnly...)}
+	}
+	newBody := func(fx *authzFixture) any {
+		return map[string]string{"body": fx.w.plant(fx.w.next("comment-body"), membersOnly...)}
 	}
 	taskOK := func(status int) authzOutcome { return allow(status, taskInProject) }
 	projectSocket := authzOutcome{status: http.StatusSwitchingProtocols, live: projectSocketLive}
@@ -219,6 +252,8 @@ func authzRoutes() []authzRoute {
 			fixedPath("/api/v1/users/me/notification-settings", nil)),
 		selfRoute("PUT", "/api/v1/users/me/notification-settings", allow(http.StatusOK, bodyIs(`{"email": "<any>"}`)),
 			fixedPath("/api/v1/users/me/notification-settings", map[string]any{"email": map[string]bool{"member_added": true}})),
+		// Everyone searches; nobody finds what is not theirs (routes_search_test.go).
+		selfRoute("GET", "/api/v1/search", allow(http.StatusOK, searchFindsOnlyOwn), searchFixtureTask),
 
 		// One user's notification: anyone else is told it does not exist.
 		{method: "POST", path: "/api/v1/notifications/{notification_id}/read",
@@ -248,12 +283,20 @@ func authzRoutes() []authzRoute {
 		memberRoute("POST", "/api/v1/projects/{project_id}/tasks", taskOK(http.StatusCreated), msgProjectNotFound, inProject("/tasks", newTitle)),
 		memberRoute("GET", "/api/v1/projects/{project_id}/events", allow(http.StatusOK, eventsOfProject), msgProjectNotFound, inProject("/events", nil)),
 		memberRoute("GET", "/api/v1/projects/{project_id}/presence", allow(http.StatusOK, bodyIsArray), msgProjectNotFound, inProject("/presence", nil)),
+		memberRoute("GET", "/api/v1/projects/{project_id}/labels", allow(http.StatusOK, bodyIsArray), msgProjectNotFound, inProject("/labels", nil)),
 		memberRoute("GET", "/api/v1/tasks/{task_id}", taskOK(http.StatusOK), msgTaskNotFound, onTask("", false, nil)),
 		memberRoute("PUT", "/api/v1/tasks/{task_id}", taskOK(http.StatusOK), msgTaskNotFound, onTask("", false, newTitle)),
 		memberRoute("PATCH", "/api/v1/tasks/{task_id}/status", taskOK(http.StatusOK), msgTaskNotFound,
 			onTask("/status", false, func(*authzFixture) any { return map[string]string{"status": "done"} })),
 		// Any member may delete a task (API.md names no restriction).
 		memberRoute("DELETE", "/api/v1/tasks/{task_id}", noBody, msgTaskNotFound, onTask("", true, nil)),
+		memberRoute("GET", "/api/v1/tasks/{task_id}/comments", allow(http.StatusOK, commentListed), msgTaskNotFound, onTask("/comments", false, nil)),
+		memberRoute("POST", "/api/v1/tasks/{task_id}/comments", allow(http.StatusCreated, commentOnTask), msgTaskNotFound, onTask("/comments", false, newBody)),
+		// A comment's author (here the owner): a member who is not the
+		// author may neither edit it nor, not being the owner, delete it.
+		authorRoute("PATCH", "/api/v1/comments/{comment_id}", "Only the author can edit this comment",
+			allow(http.StatusOK, commentOnTask), onComment(false, newBody)),
+		authorRoute("DELETE", "/api/v1/comments/{comment_id}", "Not authorized to delete this comment", noBody, onComment(true, nil)),
 
 		// The project's owner.
 		ownerRoute("PATCH", "/api/v1/projects/{project_id}", "Not authorized to update this project",
@@ -430,6 +473,37 @@ func taskInProject(t *testing.T, fx *authzFixture, _ identity, r response) {
 	r.JSON(t, &task)
 	if task.ProjectID != fx.project {
 		t.Errorf("task %s, want one of project %d", r.Body, fx.project)
+	}
+}
+
+// commentListed: the task's comments include the fixture's, and all are
+// the task's.
+func commentListed(t *testing.T, fx *authzFixture, _ identity, r response) {
+	var cs []struct {
+		ID     int64 `json:"id"`
+		TaskID int64 `json:"task_id"`
+	}
+	r.JSON(t, &cs)
+	found := false
+	for _, c := range cs {
+		found = found || c.ID == fx.comment
+		if c.TaskID != fx.task {
+			t.Errorf("comment %d of task %d listed for task %d", c.ID, c.TaskID, fx.task)
+		}
+	}
+	if !found {
+		t.Errorf("comment %d not listed: %s", fx.comment, truncate(r.Body))
+	}
+}
+
+func commentOnTask(t *testing.T, fx *authzFixture, _ identity, r response) {
+	var c struct {
+		TaskID    int64 `json:"task_id"`
+		ProjectID int64 `json:"project_id"`
+	}
+	r.JSON(t, &c)
+	if c.TaskID != fx.task || c.ProjectID != fx.project {
+		t.Errorf("comment %s, want one on task %d of project %d", r.Body, fx.task, fx.project)
 	}
 }
 

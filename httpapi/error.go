@@ -102,7 +102,7 @@ func fromDomain(logger *slog.Logger, err error) *apiError {
 		case "":
 		case "Idempotency-Key":
 			loc = []any{"header", e.Field}
-		case "since":
+		case "since", "q":
 			loc = []any{"query", e.Field}
 		default:
 			loc = append(loc, e.Field)

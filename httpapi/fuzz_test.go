@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/auth"
@@ -175,8 +176,24 @@ var validStatus = map[any]bool{"todo": true, "in_progress": true, "done": true}
 func taskShape(t *testing.T, body any, projectID int64) map[string]any {
 	t.Helper()
 	shape(`{"title": "<any>", "description": "<any>", "status": "<string>", "id": "<int>", "project_id": `+itoa(projectID)+
-		`, "assignee_id": "<any>", "version": "<int>", "created_at": "<rfc3339>", "updated_at": "<rfc3339>"}`)(t, body)
+		`, "assignee_id": "<any>", "version": "<int>", "created_at": "<rfc3339>", "updated_at": "<rfc3339>",
+		"due_at": "<any>", "labels": "<any>"}`)(t, body)
 	m := body.(map[string]any)
+	if d := m["due_at"]; d != nil {
+		s, _ := d.(string)
+		if _, err := time.Parse(time.RFC3339, s); err != nil {
+			t.Fatalf("task with due_at %v", d)
+		}
+	}
+	labels, ok := m["labels"].([]any)
+	if !ok || len(labels) > taskwire.MaxLabels {
+		t.Fatalf("task with labels %v", m["labels"])
+	}
+	for _, l := range labels {
+		if s, ok := l.(string); !ok || s == "" || s != strings.TrimSpace(s) {
+			t.Fatalf("task with label %q", l)
+		}
+	}
 	if !validStatus[m["status"]] {
 		t.Fatalf("task with status %v", m["status"])
 	}
@@ -408,7 +425,9 @@ func FuzzCreateTaskBody(f *testing.F) {
 		`{"title": "T", "assignee_id": ` + itoa(fe.carolID) + `}`, `{"title": "T", "assignee_id": null}`,
 		`{"title": "T", "status": null}`, `{"title": null}`, `{"title": "T", "status": "blocked"}`,
 		`{"title": "T", "version": 99, "id": 1, "project_id": 999}`, `{"title": "T", "assignee_id": 1.0}`,
-	}, "title", "description", "status", "assignee_id")
+		`{"title": "T", "due_at": "2031-01-02T03:04:05Z", "labels": ["a", " A ", "日本語"]}`, `{"title": "T", "due_at": "soon"}`,
+		`{"title": "T", "labels": null}`, `{"title": "T", "labels": [""]}`, `{"title": "T", "labels": "a"}`, `{"title": "T", "due_at": 5}`,
+	}, "title", "description", "status", "assignee_id", "due_at", "labels")
 	path := "/api/v1/projects/" + itoa(fe.projectID) + "/tasks"
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r := fe.send(t, "POST", path, fe.bob, body)
@@ -436,7 +455,8 @@ func FuzzUpdateTaskBody(f *testing.F) {
 		`{"assignee_id": ` + itoa(fe.aliceID) + `}`, `{"assignee_id": null}`, `{"assignee_id": ` + itoa(fe.carolID) + `}`,
 		`{"title": null}`, `{"status": null}`, `{"status": "blocked"}`, `{"title": "x", "status": "todo", "assignee_id": null, "description": ""}`,
 		`{"version": 1}`, `{"id": 99, "project_id": 99}`, `{"title": "a", "title": "b"}`, `{"status": "done", "status": null}`,
-	}, "title", "description", "status", "assignee_id")
+		`{"due_at": "2031-01-02T03:04:05+02:00"}`, `{"due_at": null}`, `{"labels": ["x", "X"]}`, `{"labels": null}`, `{"labels": [1]}`,
+	}, "title", "description", "status", "assignee_id", "due_at", "labels")
 	path := "/api/v1/tasks/"
 	f.Fuzz(func(t *testing.T, body []byte) {
 		r := fe.send(t, "PUT", path+itoa(fe.taskID), fe.bob, body)
@@ -460,6 +480,64 @@ func FuzzStatusBody(f *testing.F) {
 			t.Fatalf("null status answered %d: %s", r.Status, truncate(r.Body))
 		}
 		fe.taskAfterUpdate(t, r)
+	})
+}
+
+// FuzzCommentBody sends fuzzed bodies to the comment create and edit
+// routes: never a 5xx; a comment answered is one of the task's, by the
+// caller, whose mentions are members (alice and bob; carol is not one) and
+// whose body reads back as answered.
+func FuzzCommentBody(f *testing.F) {
+	fe := newFuzzEnv(f)
+	seedJSON(f, []string{
+		`{"body": "hi"}`, `{"body": "@alice and (@BOB), not @carol or bob@example.com"}`, `{"body": "` + "`@alice`" + `"}`,
+		`{"body": ""}`, `{"body": " "}`, `{"body": null}`, `{"body": "` + strings.Repeat("é", 10000) + `"}`,
+		`{"body": "` + strings.Repeat("x", 10001) + `"}`, `{"body": "a\u0000b"}`, `{"body": "x", "mentions": [3], "author_id": 3}`,
+		`{"body": ["x"]}`, `{"body": "a", "body": "b"}`, `{"body": "@@alice@bob"}`,
+	}, "body")
+	path := "/api/v1/tasks/" + itoa(fe.taskID) + "/comments"
+	edited := idOf(f, fe.must(f, "POST", path, fe.bob, map[string]string{"body": "to edit"}, 201))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		check := func(t *testing.T, r response) {
+			t.Helper()
+			expectSane(t, r, func(t *testing.T, b any) {
+				shape(`{"id": "<int>", "task_id": `+itoa(fe.taskID)+`, "project_id": `+itoa(fe.projectID)+`, "author_id": `+itoa(fe.bobID)+
+					`, "body": "<any>", "mentions": "<any>", "created_at": "<rfc3339>", "updated_at": "<rfc3339>"}`)(t, b)
+				m := b.(map[string]any)
+				text, ok := m["body"].(string)
+				if !ok || text == "" || len([]rune(text)) > 10000 {
+					t.Fatalf("comment body %v", m["body"])
+				}
+				ms, _ := m["mentions"].([]any)
+				for _, id := range ms {
+					if id != float64(fe.aliceID) && id != float64(fe.bobID) {
+						t.Fatalf("mentions %v name a non-member", ms)
+					}
+				}
+			})
+		}
+		sentNullBody := sentNull(body, "body")
+		r := fe.send(t, "POST", path, fe.bob, body)
+		check(t, r)
+		if sentNullBody && r.Status < 400 {
+			t.Fatalf("null body answered %d", r.Status)
+		}
+		p := fe.send(t, "PATCH", "/api/v1/comments/"+itoa(edited), fe.bob, body)
+		check(t, p)
+		if p.Status == http.StatusOK {
+			g := fe.send(t, "GET", path, fe.bob, nil)
+			var cs []map[string]any
+			if err := json.Unmarshal(g.Body, &cs); err != nil {
+				t.Fatal(err)
+			}
+			var answered map[string]any
+			_ = json.Unmarshal(p.Body, &answered)
+			for _, c := range cs {
+				if c["id"] == float64(edited) && c["body"] != answered["body"] {
+					t.Fatalf("edited comment reads back %q, answered %q", c["body"], answered["body"])
+				}
+			}
+		}
 	})
 }
 
@@ -487,7 +565,9 @@ func FuzzListQuery(f *testing.F) {
 		"status=blocked", "status=", "status=todo&status=done", "assignee_id=" + itoa(fe.bobID), "assignee_id=0",
 		"assignee_id=-1", "assignee_id=abc", "assignee_id=9223372036854775808", "status=done&assignee_id=2&limit=1&cursor=YzE",
 		"limit=%00", "limit=%zz", "%", "&&&", "=", "limit", "limit=+1", "limit= 1", "limit=1%20", "since=5", "unknown=1",
-		"limit=\xff", "status=t%C3%B6do", "limit=1;cursor=x",
+		"limit=\xff", "status=t%C3%B6do", "limit=1;cursor=x", "label=a", "label=a&label=B", "label=", "label=%00",
+		"due_before=2030-01-01T00:00:00Z", "due_before=soon", "due_before=", "overdue=true", "overdue=false", "overdue=1",
+		"q=word", "q=%22", "q=", "q=a*%20OR%20b",
 	} {
 		f.Add(q)
 	}

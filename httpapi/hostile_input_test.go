@@ -594,6 +594,9 @@ func hostileRoutes(pid, taskID, otherUser int64) []hostileBodyRoute {
 		{"TaskStatus", "PATCH", "/api/v1/tasks/" + itoa(taskID) + "/status", func(p string) map[string]any {
 			return map[string]any{"status": "done", "pad": p}
 		}},
+		{"CreateComment", "POST", "/api/v1/tasks/" + itoa(taskID) + "/comments", func(p string) map[string]any {
+			return map[string]any{"body": "x", "pad": p}
+		}},
 		{"NotificationSettings", "PUT", "/api/v1/users/me/notification-settings", func(p string) map[string]any {
 			return map[string]any{"email": map[string]any{"task_assigned": true}, "pad": p}
 		}},

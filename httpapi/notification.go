@@ -80,7 +80,7 @@ func (s *Server) getSettings(ctx context.Context, _ *struct{}) (*settingsOutput,
 
 type putSettingsInput struct {
 	Body struct {
-		Email map[taskwire.NotificationType]bool `json:"email" doc:"Per kind (task_assigned, member_added): whether to send email. Kinds left out keep their setting."`
+		Email map[taskwire.NotificationType]bool `json:"email" doc:"Per kind (task_assigned, member_added, mentioned, task_due_soon): whether to send email. Kinds left out keep their setting."`
 		_     struct{}                           `additionalProperties:"true"`
 	}
 }
@@ -135,7 +135,7 @@ func (s *Server) notificationRoutes(api huma.API) {
 	register(api, huma.Operation{
 		OperationID: "get_notification_settings_api_v1_users_me_notification_settings_get", Method: http.MethodGet,
 		Path: "/api/v1/users/me/notification-settings", Summary: "Email settings", Tags: []string{"notifications"}, Security: secured,
-		Description: "Whether each kind of email (task_assigned, member_added) is sent to the caller.",
+		Description: "Whether each kind of email (task_assigned, member_added, mentioned, task_due_soon) is sent to the caller.",
 		Errors:      []int{http.StatusUnauthorized},
 	}, s.getSettings)
 	register(api, huma.Operation{

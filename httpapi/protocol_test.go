@@ -102,6 +102,9 @@ func TestProtocol1IsTheSeeds(t *testing.T) {
 	e.do("PUT", "/api/v1/tasks/"+itoa(tk.ID), ada, map[string]any{"assignee_id": bobID})
 	e.do("POST", "/api/v1/projects/"+itoa(pid)+"/members", ada, map[string]int64{"user_id": carolID})
 	e.do("PATCH", "/api/v1/projects/"+itoa(pid), ada, map[string]string{"name": "Renamed"})
+	c := createdID(t, e.do("POST", "/api/v1/tasks/"+itoa(tk.ID)+"/comments", ada, map[string]string{"body": "@bob, look"}))
+	e.do("PATCH", "/api/v1/comments/"+itoa(c), ada, map[string]string{"body": "@bob, look again"})
+	e.do("DELETE", "/api/v1/comments/"+itoa(c), ada, nil)
 	e.do("DELETE", "/api/v1/tasks/"+itoa(tk.ID), ada, nil)
 	e.task(carol, pid, "two")
 	bobV2.Close(websocket.StatusNormalClosure, "")
@@ -129,7 +132,8 @@ func TestProtocol1IsTheSeeds(t *testing.T) {
 			logTypes = append(logTypes, ev.Event)
 		}
 	}
-	wantAll := []string{"task_created", "status_changed", "task_updated", "member_added", "project_updated", "task_deleted", "task_created", "member_removed"}
+	wantAll := []string{"task_created", "status_changed", "task_updated", "member_added", "project_updated",
+		"comment_added", "comment_updated", "comment_deleted", "task_deleted", "task_created", "member_removed"}
 	if !slices.Equal(logTypes, wantAll) {
 		t.Errorf("protocol 2 socket received %v, want %v", logTypes, wantAll)
 	}

@@ -30,6 +30,8 @@ func (s *Server) routes() {
 	s.userRoutes(api)
 	s.projectRoutes(api)
 	s.taskRoutes(api)
+	s.commentRoutes(api)
+	s.searchRoutes(api)
 	s.eventRoutes(api)
 	s.notificationRoutes(api)
 	s.documentRawRoutes()

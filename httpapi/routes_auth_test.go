@@ -333,6 +333,10 @@ func protectedRoutes(pid, tid, uid int64) []scenario {
 		{method: "PUT", path: "/api/v1/tasks/" + ti, body: map[string]string{"title": "U"}},
 		{method: "PATCH", path: "/api/v1/tasks/" + ti + "/status", body: map[string]string{"status": "done"}},
 		{method: "DELETE", path: "/api/v1/tasks/" + ti},
+		{method: "GET", path: "/api/v1/tasks/" + ti + "/comments"},
+		{method: "POST", path: "/api/v1/tasks/" + ti + "/comments", body: map[string]string{"body": "B"}},
+		{method: "PATCH", path: "/api/v1/comments/1", body: map[string]string{"body": "C"}},
+		{method: "DELETE", path: "/api/v1/comments/1"},
 		// Authentication comes before body validation, as in FastAPI.
 		{method: "POST", path: "/api/v1/projects/" + p + "/tasks", body: `{"title": nul`},
 		{method: "PUT", path: "/api/v1/tasks/" + ti, body: map[string]any{"status": "bogus"}},

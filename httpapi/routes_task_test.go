@@ -18,7 +18,7 @@ func taskJSON(id, projectID int64, title string, description any, status string,
 	d, _ := json.Marshal(description)
 	a, _ := json.Marshal(assigneeID)
 	return fmt.Sprintf(`{"title": %s, "description": %s, "status": %q, "id": %d, "project_id": %d, "assignee_id": %s,
-		"version": %d, "created_at": "<rfc3339>", "updated_at": "<rfc3339>"}`, t, d, status, id, projectID, a, version)
+		"version": %d, "created_at": "<rfc3339>", "updated_at": "<rfc3339>", "due_at": null, "labels": []}`, t, d, status, id, projectID, a, version)
 }
 
 // etagHeader is the ETag header of a version.

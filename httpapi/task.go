@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/taskwire/taskwire"
 )
@@ -17,8 +18,12 @@ type TaskIDParam struct {
 type listTasksInput struct {
 	ProjectIDParam
 	PageParams
-	Status     string `query:"status" enum:"todo,in_progress,done" doc:"Only tasks with this status."`
-	AssigneeID int64  `query:"assignee_id" minimum:"1" doc:"Only tasks assigned to this user."`
+	Status     string    `query:"status" enum:"todo,in_progress,done" doc:"Only tasks with this status."`
+	AssigneeID int64     `query:"assignee_id" minimum:"1" doc:"Only tasks assigned to this user."`
+	Labels     []string  `query:"label,explode" nullable:"false" doc:"Only tasks carrying this label (compared case-insensitively); repeat it to require several."`
+	DueBefore  time.Time `query:"due_before" doc:"Only tasks due strictly before this time (RFC 3339)."`
+	Overdue    string    `query:"overdue" enum:"true,false" doc:"true: only tasks past their due date and not done; false: only the others."`
+	QueryParam
 }
 
 type tasksOutput struct {
@@ -39,6 +44,15 @@ func (s *Server) listTasks(ctx context.Context, in *listTasksInput) (*tasksOutpu
 	}
 	if in.AssigneeID != 0 {
 		f.AssigneeID = &in.AssigneeID
+	}
+	f.Labels = in.Labels
+	f.Query = in.Q
+	if !in.DueBefore.IsZero() {
+		f.DueBefore = &in.DueBefore
+	}
+	if in.Overdue != "" {
+		overdue := in.Overdue == "true"
+		f.Overdue = &overdue
 	}
 	ts, seq, err := s.svc.Tasks(ctx, userFrom(ctx), in.ProjectID, f, page)
 	if err != nil {
@@ -65,6 +79,8 @@ type createTaskInput struct {
 		Description nullableString           `json:"description,omitzero" maxLength:"20000"`
 		Status      nonNull[taskwire.Status] `json:"status,omitzero" enum:"todo,in_progress,done" doc:"Defaults to todo."`
 		AssigneeID  nullableInt              `json:"assignee_id,omitzero" doc:"A member of the project."`
+		DueAt       nullable[time.Time]      `json:"due_at,omitzero" doc:"When the task is due (RFC 3339), or null."`
+		Labels      []string                 `json:"labels,omitzero" doc:"Up to 20 labels of 1 to 50 characters each, trimmed; repeats (compared case-insensitively) are dropped."`
 		_           struct{}                 `additionalProperties:"true"`
 	}
 }
@@ -77,6 +93,7 @@ func (s *Server) createTask(ctx context.Context, in *createTaskInput) (*taskOutp
 	scope := "create_task:" + strconv.FormatInt(in.ProjectID, 10)
 	t, err := s.svc.CreateTask(ctx, userFrom(ctx), in.ProjectID, taskwire.NewTask{
 		Title: b.Title, Description: b.Description.ptr(), Status: b.Status.Value, AssigneeID: b.AssigneeID.ptr(),
+		DueAt: b.DueAt.ptr(), Labels: b.Labels,
 	}, in.key(ctx, scope, b))
 	if err != nil {
 		return nil, err
@@ -126,6 +143,8 @@ type updateTaskInput struct {
 		Description nullableString           `json:"description,omitzero" maxLength:"20000"`
 		Status      nonNull[taskwire.Status] `json:"status,omitzero" enum:"todo,in_progress,done"`
 		AssigneeID  nullableInt              `json:"assignee_id,omitzero" doc:"A member of the project; null unassigns."`
+		DueAt       nullable[time.Time]      `json:"due_at,omitzero" doc:"When the task is due (RFC 3339); null clears it."`
+		Labels      nullable[[]string]       `json:"labels,omitzero" doc:"Replaces the task's labels (null or [] clears them); up to 20 of 1 to 50 characters each."`
 		_           struct{}                 `additionalProperties:"true"`
 	}
 }
@@ -140,12 +159,34 @@ func (s *Server) updateTask(ctx context.Context, in *updateTaskInput) (*taskOutp
 	}
 	t, err := s.svc.UpdateTask(ctx, userFrom(ctx), in.TaskID, taskwire.TaskPatch{
 		Title: b.Title.ptr(), Description: b.Description.option(), Status: b.Status.ptr(),
-		AssigneeID: b.AssigneeID.option(), IfMatch: in.version(),
+		AssigneeID: b.AssigneeID.option(), DueAt: b.DueAt.option(), Labels: labelsPatch(b.Labels),
+		IfMatch: in.version(),
 	})
 	if err != nil {
 		return nil, err
 	}
 	return taskResponse(t), nil
+}
+
+// labelsPatch turns the PUT body's labels into the domain's: absent is
+// left alone, null clears.
+func labelsPatch(n nullable[[]string]) taskwire.Optional[[]string] {
+	if !n.Set {
+		return taskwire.Optional[[]string]{}
+	}
+	return taskwire.Some(n.Value) // nil for null
+}
+
+type labelsOutput struct {
+	Body []taskwire.LabelCount
+}
+
+func (s *Server) listLabels(ctx context.Context, in *ProjectIDParam) (*labelsOutput, error) {
+	ls, err := s.svc.Labels(ctx, userFrom(ctx), in.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	return &labelsOutput{Body: ls}, nil
 }
 
 type updateStatusInput struct {
@@ -183,6 +224,12 @@ func (s *Server) taskRoutes(api huma.API) {
 		Description: "Create a task. Emits task_created. " + idempotencyDoc,
 		Security:    secured, DefaultStatus: http.StatusCreated, Errors: projectErrors,
 	}, s.createTask)
+	register(api, huma.Operation{
+		OperationID: "list_labels_api_v1_projects__project_id__labels_get", Method: http.MethodGet,
+		Path: "/api/v1/projects/{project_id}/labels", Summary: "List Labels", Tags: []string{"tasks"},
+		Description: "The labels on the project's tasks with how many tasks carry each, most used first. A label is named as it was first written in the project.",
+		Security:    secured, Errors: projectErrors,
+	}, s.listLabels)
 	taskErrors := []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusPreconditionFailed, http.StatusUnprocessableEntity}
 	register(api, huma.Operation{
 		OperationID: "get_task_api_v1_tasks__task_id__get", Method: http.MethodGet,

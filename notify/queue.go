@@ -30,13 +30,16 @@ type EmailArgs struct {
 	TaskID    int64                     `json:"task_id" river:"unique"`
 	Seq       int64                     `json:"seq" river:"unique"`
 	ActorID   int64                     `json:"actor_id"`
+	CommentID int64                     `json:"comment_id,omitempty"`
+	// DueAt is a reminder's due date: the job checks it against the task's.
+	DueAt time.Time `json:"due_at,omitzero"`
 }
 
 // Kind implements river.JobArgs.
 func (EmailArgs) Kind() string { return "email" }
 
 func (a EmailArgs) job() taskwire.EmailJob {
-	return taskwire.EmailJob{Kind: a.Type, UserID: a.UserID, ProjectID: a.ProjectID, TaskID: a.TaskID, Seq: a.Seq, ActorID: a.ActorID}
+	return taskwire.EmailJob{Kind: a.Type, UserID: a.UserID, ProjectID: a.ProjectID, TaskID: a.TaskID, Seq: a.Seq, ActorID: a.ActorID, CommentID: a.CommentID, DueAt: a.DueAt}
 }
 
 // Options tune the queue. Zero fields take the defaults in brackets.
@@ -190,12 +193,19 @@ func NewInserter(opts Options) (*Inserter, error) {
 	return &Inserter{client: client, debounce: opts.Debounce}, nil
 }
 
-// InsertEmailTx inserts the job in tx, scheduled after the debounce. Its
+// InsertEmailTx inserts the job in tx, scheduled after the debounce (a
+// reminder: at job.At, or at once when that has passed). Its
 // unique fields make a retried request or a replayed event insert it once.
 func (i *Inserter) InsertEmailTx(ctx context.Context, tx *sql.Tx, job taskwire.EmailJob) error {
-	args := EmailArgs{Type: job.Kind, UserID: job.UserID, ProjectID: job.ProjectID, TaskID: job.TaskID, Seq: job.Seq, ActorID: job.ActorID}
+	args := EmailArgs{Type: job.Kind, UserID: job.UserID, ProjectID: job.ProjectID, TaskID: job.TaskID, Seq: job.Seq, ActorID: job.ActorID, CommentID: job.CommentID, DueAt: job.DueAt}
 	opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
-	if i.debounce > 0 {
+	if !job.At.IsZero() {
+		// A job with its own time (a reminder) runs then, or at once if
+		// that has passed; the debounce is for changes, not for it.
+		if job.At.After(time.Now()) {
+			opts.ScheduledAt = job.At
+		}
+	} else if i.debounce > 0 {
 		// Without a debounce the job is due at once (a time of "now" would
 		// land in the future of the database clock and wait for River's
 		// scheduler).

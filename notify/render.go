@@ -31,6 +31,10 @@ func render(e taskwire.Email, baseURL, messageID string) (Message, error) {
 	switch e.Kind {
 	case taskwire.NotifyTaskAssigned:
 		subject = e.ActorUsername + " assigned you \u201c" + e.TaskTitle + "\u201d in " + e.ProjectName
+	case taskwire.NotifyTaskDueSoon:
+		subject = "\u201c" + e.TaskTitle + "\u201d in " + e.ProjectName + " is due " + e.DueAt.UTC().Format("Mon 2 Jan 15:04 UTC")
+	case taskwire.NotifyMentioned:
+		subject = e.ActorUsername + " mentioned you on \u201c" + e.TaskTitle + "\u201d in " + e.ProjectName
 	default:
 		subject = e.ActorUsername + " added you to " + e.ProjectName
 	}
@@ -47,7 +51,8 @@ func render(e taskwire.Email, baseURL, messageID string) (Message, error) {
 	}, nil
 }
 
-// link points at the project, and at the task for an assignment.
+// link points at the project, and at the task for an assignment or a
+// mention.
 func link(e taskwire.Email, baseURL string) string {
 	l := strings.TrimRight(baseURL, "/") + "/projects/" + strconv.FormatInt(e.ProjectID, 10)
 	if e.TaskID != 0 {

@@ -30,6 +30,8 @@ type dialect struct {
 	// a batch's units without savepoints when it can, and a unit's task
 	// write rides along with its event (see unit).
 	remote bool
+	// search looks words up in the full-text index (search.go).
+	search *searchDialect
 }
 
 var sqliteDialect = &dialect{
@@ -47,6 +49,7 @@ var sqliteDialect = &dialect{
 		c := e.Code()
 		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 	},
+	search: sqliteSearch,
 }
 
 const sqliteTimeLayout = "2006-01-02T15:04:05.000000Z"
@@ -89,6 +92,7 @@ var postgresDialect = &dialect{
 		var e *pgconn.PgError
 		return errors.As(err, &e) && e.Code == "23505"
 	},
+	search: postgresSearch,
 }
 
 // retryable reports PostgreSQL errors after which a unit of work may simply

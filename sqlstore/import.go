@@ -48,9 +48,9 @@ const progressEvery = 500 * time.Millisecond
 // schema version, or one the seed service wrote — into dst, an open and
 // migrated PostgreSQL store that must hold no rows yet. Every row of
 // Taskwire's tables keeps its id; password hashes, the event log, the
-// notifications and the idempotency records come along. Background jobs
-// (River's tables, which hold the emails not yet sent) are not copied:
-// ImportStats.PendingJobs says how many are left behind.
+// notifications, the comments and the idempotency records come along.
+// Background jobs (River's tables, which hold the emails not yet sent) are
+// not copied: ImportStats.PendingJobs says how many are left behind.
 //
 // The source is never written to: Import opens it read-only (a live
 // database in WAL mode included), takes a consistent snapshot of it with
@@ -219,15 +219,18 @@ type importTable struct {
 }
 
 // importTables returns Taskwire's tables in foreign-key order. JSON columns
-// (events.data, notifications.data) are text in SQLite and go over as
-// text, which PostgreSQL's json keeps byte for byte; task status is stored
-// the same way (TODO, IN_PROGRESS, DONE) in both.
+// (events.data, notifications.data, comments.mentions) are text in SQLite
+// and go over as text, which PostgreSQL's json keeps byte for byte; task
+// status is stored the same way (TODO, IN_PROGRESS, DONE) in both.
 func importTables() []importTable {
 	return []importTable{
 		{"users", columns("id email username hashed_password created_at:time notification_seq"), "id", true},
 		{"projects", columns("id name description owner_id last_seq created_at:time updated_at:time"), "id", true},
 		{"project_members", columns("id project_id user_id created_at:time"), "id", true},
-		{"tasks", columns("id title description status project_id assignee_id version created_at:time updated_at:time assigned_seq"), "id", true},
+		{"tasks", columns("id title description status project_id assignee_id version created_at:time updated_at:time assigned_seq due_at:time labels"), "id", true},
+		{"task_labels", columns("task_id project_id position name key"), "task_id, key", false},
+		{"task_reminders", columns("task_id user_id due_at:time seq"), "task_id", false},
+		{"comments", columns("id task_id project_id author_id body mentions created_at:time updated_at:time"), "id", true},
 		{"events", columns("project_id seq type actor_id ts:time data"), "project_id, seq", false},
 		{"idempotency_keys", columns("user_id scope key request_hash body created_at:time"), "user_id, scope, key", false},
 		{"notifications", columns("id user_id seq type project_id task_id actor_id read:bool created_at:time data"), "id", true},

@@ -47,6 +47,12 @@ func TestImportCoversTheSchema(t *testing.T) {
 		if strings.HasPrefix(table, "river_") {
 			continue // jobs are not copied (see Import)
 		}
+		if table == "task_search" || strings.HasPrefix(table, "task_search_") {
+			// The full-text index (an FTS5 table and its shadow tables) is
+			// derived from tasks and comments: on PostgreSQL, the triggers
+			// of migration 00006 build it as Import copies their rows.
+			continue
+		}
 		got, ok := copied[table]
 		if !ok {
 			t.Errorf("taskwire import does not copy table %s (add it to importTables)", table)

@@ -39,9 +39,9 @@ func newSource(t *testing.T) (db *sqlstore.DB, path string, close func() error) 
 }
 
 // fillSource writes users, projects, members, tasks in every status (one
-// of them deleted, the last one created), events, notifications (one
-// read), a notification setting and an idempotency record, through the
-// store's own API.
+// of them deleted, the last one created), comments (two of them deleted),
+// events, notifications (one read), a notification setting and an
+// idempotency record, through the store's own API.
 func fillSource(t *testing.T, db *sqlstore.DB) {
 	t.Helper()
 	ctx := context.Background()
@@ -77,9 +77,34 @@ func fillSource(t *testing.T, db *sqlstore.DB) {
 				return err
 			}
 			task.Status, task.Version, task.UpdatedAt, task.AssignedSeq = st, 2, at(40+i), e.Seq
+			if i == 0 {
+				due := at(70)
+				task.DueAt, task.Labels = &due, []string{"Bug", "日本語"}
+				if err := tx.SetTaskLabels(ctx, task); err != nil {
+					return err
+				}
+			}
 			return tx.UpdateTask(ctx, task)
 		})
 	}
+	mustUpdate(t, db, func(tx taskwire.Tx) error {
+		return tx.RecordReminder(ctx, taskwire.Reminder{TaskID: 1, UserID: bob, DueAt: at(70), Seq: 1})
+	})
+	// Comments: two kept on task 1, one that goes with the deleted task and
+	// one deleted on its own (SQLite's counter for comments moves past both).
+	for i, c := range []taskwire.Comment{
+		{TaskID: 1, ProjectID: 1, AuthorID: ada, Body: "@bob @cy: ünïcode \"q\"\nsecond line", Mentions: []int64{bob, cy}},
+		{TaskID: 1, ProjectID: 1, AuthorID: bob, Body: "no mentions"},
+		{TaskID: int64(len(statuses)), ProjectID: 2, AuthorID: bob, Body: "goes with its task", Mentions: []int64{ada}},
+		{TaskID: 2, ProjectID: 2, AuthorID: ada, Body: "deleted"},
+	} {
+		mustUpdate(t, db, func(tx taskwire.Tx) error {
+			c.CreatedAt, c.UpdatedAt = at(60+i), at(61+i)
+			_, err := tx.CreateComment(ctx, c)
+			return err
+		})
+	}
+	mustUpdate(t, db, func(tx taskwire.Tx) error { return tx.DeleteComment(ctx, 4) })
 	mustUpdate(t, db, func(tx taskwire.Tx) error { return tx.DeleteTask(ctx, int64(len(statuses))) })
 	firstTask := int64(1)
 	for i, uid := range []int64{bob, bob, cy} {
@@ -127,6 +152,11 @@ func dump(t *testing.T, db *sqlstore.DB) map[string]any {
 		put("members of", id)(db.Members(ctx, id))
 		put("tasks of", id)(db.Tasks(ctx, id, taskwire.TaskFilter{}, taskwire.Page{}))
 		put("events of", id)(db.Events(ctx, id, 0, 0))
+		put("labels of", id)(db.Labels(ctx, id))
+	}
+	put("reminders")(db.RawColumn(ctx, "SELECT CAST(task_id AS TEXT) || ' ' || CAST(user_id AS TEXT) || ' ' || CAST(seq AS TEXT) FROM task_reminders ORDER BY task_id"))
+	for id := range int64(6) {
+		put("comments of task", id+1)(db.Comments(ctx, id+1, taskwire.Page{}))
 	}
 	put("idempotency")(db.Idempotency(ctx, 1, "tasks", "k-1"))
 	put("membership rows")(db.RawColumn(ctx, "SELECT CAST(id AS TEXT) || ' ' || CAST(project_id AS TEXT) || ' ' || CAST(user_id AS TEXT) FROM project_members ORDER BY id"))
@@ -215,7 +245,7 @@ func TestImport(t *testing.T) {
 				}
 			}
 			if rows := rowCounts(stats); !reflect.DeepEqual(rows, map[string]int64{"users": 3, "projects": 2, "project_members": 3,
-				"tasks": 5, "events": 6, "idempotency_keys": 1, "notifications": 3, "notification_settings": 1}) {
+				"tasks": 5, "task_labels": 2, "task_reminders": 1, "comments": 2, "events": 6, "idempotency_keys": 1, "notifications": 3, "notification_settings": 1}) {
 				t.Errorf("rows copied %v", rows)
 			}
 			for _, tr := range stats.Tables {
@@ -227,6 +257,7 @@ func TestImport(t *testing.T) {
 				t.Errorf("foreign keys after the import:\n%v\nwant\n%v", got, want)
 			}
 			checkNextIDs(t, dst, [3]int64{4, 3, 7})
+			checkNextCommentID(t, dst, 5)
 		})
 	}
 }
@@ -252,6 +283,21 @@ func checkNextIDs(t *testing.T, dst *sqlstore.DB, want [3]int64) {
 	})
 	if got != want {
 		t.Errorf("next user, project and task ids = %v, want %v", got, want)
+	}
+}
+
+// checkNextCommentID creates a comment on task 1 of dst and expects the id
+// want: after every id the source gave out, deleted comments' included.
+func checkNextCommentID(t *testing.T, dst *sqlstore.DB, want int64) {
+	t.Helper()
+	now := time.Now()
+	var c taskwire.Comment
+	mustUpdate(t, dst, func(tx taskwire.Tx) (err error) {
+		c, err = tx.CreateComment(context.Background(), taskwire.Comment{TaskID: 1, ProjectID: 1, AuthorID: 1, Body: "next", CreatedAt: now, UpdatedAt: now})
+		return err
+	})
+	if c.ID != want {
+		t.Errorf("next comment id = %d, want %d", c.ID, want)
 	}
 }
 
@@ -322,7 +368,7 @@ func TestImportSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rows := rowCounts(stats); !reflect.DeepEqual(rows, map[string]int64{"users": 4, "projects": 2, "project_members": 5, "tasks": 5,
-		"events": 0, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0}) {
+		"task_labels": 0, "task_reminders": 0, "comments": 0, "events": 0, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0}) {
 		t.Errorf("rows copied %v", rows)
 	}
 	if fileSum(t, path) != sha256.Sum256(seed) {
@@ -481,7 +527,7 @@ func TestImportLarge(t *testing.T) {
 		t.Errorf("last progress report %+v, want notification_settings 0/0", last)
 	}
 	if rows := rowCounts(stats); !reflect.DeepEqual(rows, map[string]int64{"users": users, "projects": projects, "project_members": 0,
-		"tasks": tasks, "events": events, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0}) {
+		"tasks": tasks, "task_labels": 0, "task_reminders": 0, "comments": 0, "events": events, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0}) {
 		t.Errorf("rows copied %v", rows)
 	}
 	for _, id := range []int64{1, 2, 3, 5, 49_999, tasks} {

@@ -302,6 +302,10 @@ func checkTask(t *testing.T, got, want taskwire.Task) {
 			got.ID, got.Title, fmtPtr(got.Description), got.Status, got.ProjectID, fmtPtr(got.AssigneeID), got.Version,
 			want.ID, want.Title, fmtPtr(want.Description), want.Status, want.ProjectID, fmtPtr(want.AssigneeID), want.Version)
 	}
+	if !slices.Equal(got.Labels, want.Labels) || (got.DueAt == nil) != (want.DueAt == nil) ||
+		(got.DueAt != nil && !sameTime(*got.DueAt, *want.DueAt)) {
+		t.Errorf("task %d labels %q due %v, want labels %q due %v", got.ID, got.Labels, got.DueAt, want.Labels, want.DueAt)
+	}
 	if !sameTime(got.CreatedAt, want.CreatedAt) || !sameTime(got.UpdatedAt, want.UpdatedAt) {
 		t.Errorf("task %d times = (%v, %v), want (%v, %v)", got.ID, got.CreatedAt, got.UpdatedAt, want.CreatedAt, want.UpdatedAt)
 	}

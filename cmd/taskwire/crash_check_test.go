@@ -298,6 +298,9 @@ func (r *crashRun) fold(pid int64, evs []logEvent, ix *writeIndex, pr *problems)
 				pr.add("project %d seq %d: task_created %s matches no create that may have committed (%v)", pid, e.Seq, d, w)
 			case w.out == acked && !w.resp.same(d):
 				pr.add("project %d seq %d: task_created %s differs from the acknowledged answer %s", pid, e.Seq, d, w.resp)
+			case w.out == unknown && (!equalPtr(w.due, d.DueAt) || !slices.Equal(w.labels, d.Labels)):
+				pr.add("project %d seq %d: task_created %s with due date %v and labels %q, but the create sent %v and %q",
+					pid, e.Seq, d, d.DueAt, d.Labels, w.due, w.labels)
 			case w.out == unknown:
 				w.tid = d.ID // the create committed: its task is now known
 			}
@@ -374,7 +377,7 @@ func (ix *writeIndex) explain(e logEvent, after []logEvent, prev, d taskBody) bo
 		case w.kind == "status" && e.Event == "status_changed":
 			next.Status = w.status
 		case w.kind == "update" && e.Event == "task_updated":
-			next.Title, next.Description = w.title, w.desc
+			next.Title, next.Description, next.DueAt, next.Labels = w.title, w.desc, w.due, w.labels
 		case w.kind == "assign" && e.Event == "task_updated":
 			next.AssigneeID = w.assignee
 		default:

@@ -1,14 +1,15 @@
 package main
 
 // The crash-safety suite (issue 6) runs real taskwire processes under a
-// steady mixed write load, kills them with SIGKILL at random moments,
-// restarts them on the same database, and then checks the outcome against
-// what the clients were told: every acknowledged write is in the state and
-// in the event log, every event is explained by a request a client sent,
-// each project's seq runs 1..N without gap or duplicate, the state is the
-// fold of the log, and every socket that followed a room through the
-// crashes (resuming with since) received exactly 1..N in order. The
-// checks are in crash_check_test.go.
+// steady mixed write load (tasks with due dates and labels among them),
+// kills them with SIGKILL at random moments, restarts them on the same
+// database, and then checks the outcome against what the clients were told:
+// every acknowledged write is in the state and in the event log, every
+// event is explained by a request a client sent, each project's seq runs
+// 1..N without gap or duplicate, the state is the fold of the log, and
+// every socket that followed a room through the crashes (resuming with
+// since) received exactly 1..N in order. The checks are in
+// crash_check_test.go.
 //
 // Settings, from the environment:
 //
@@ -117,18 +118,21 @@ func (o outcome) String() string { return [...]string{"acknowledged", "refused",
 
 // taskBody is a task as the API returns it and as task events carry it.
 type taskBody struct {
-	ID          int64   `json:"id"`
-	ProjectID   int64   `json:"project_id"`
-	Title       string  `json:"title"`
-	Description *string `json:"description"`
-	Status      string  `json:"status"`
-	AssigneeID  *int64  `json:"assignee_id"`
-	Version     int64   `json:"version"`
+	ID          int64    `json:"id"`
+	ProjectID   int64    `json:"project_id"`
+	Title       string   `json:"title"`
+	Description *string  `json:"description"`
+	Status      string   `json:"status"`
+	AssigneeID  *int64   `json:"assignee_id"`
+	Version     int64    `json:"version"`
+	DueAt       *string  `json:"due_at"`
+	Labels      []string `json:"labels"`
 }
 
 func (a taskBody) same(b taskBody) bool {
 	return a.ID == b.ID && a.ProjectID == b.ProjectID && a.Title == b.Title && equalPtr(a.Description, b.Description) &&
-		a.Status == b.Status && equalPtr(a.AssigneeID, b.AssigneeID) && a.Version == b.Version
+		a.Status == b.Status && equalPtr(a.AssigneeID, b.AssigneeID) && a.Version == b.Version &&
+		equalPtr(a.DueAt, b.DueAt) && slices.Equal(a.Labels, b.Labels)
 }
 
 func (a taskBody) String() string {
@@ -147,15 +151,17 @@ func equalPtr[T comparable](a, b *T) bool {
 type write struct {
 	kind     string // create, status, update, assign, delete, add_member, remove_member, rename
 	pid      int64
-	tid      int64   // the task (for a create: known once acknowledged)
-	title    string  // create, update: unique across the run
-	desc     *string // create, update
-	status   string  // create, status
-	assignee *int64  // create, assign
-	user     int64   // add_member, remove_member
-	name     string  // rename: unique across the run
-	key      string  // create: its Idempotency-Key
-	sent     bool    // the request left (false when the load stopped first)
+	tid      int64    // the task (for a create: known once acknowledged)
+	title    string   // create, update: unique across the run
+	desc     *string  // create, update
+	status   string   // create, status
+	assignee *int64   // create, assign
+	due      *string  // create, update: a due date (RFC 3339) or none
+	labels   []string // create, update
+	user     int64    // add_member, remove_member
+	name     string   // rename: unique across the run
+	key      string   // create: its Idempotency-Key
+	sent     bool     // the request left (false when the load stopped first)
 	out      outcome
 	code     int      // last HTTP status, 0 when none came back
 	resp     taskBody // an acknowledged task write's answer
@@ -349,7 +355,27 @@ func createBody(w *write) map[string]any {
 	if w.assignee != nil {
 		body["assignee_id"] = *w.assignee
 	}
+	if w.due != nil {
+		body["due_at"] = *w.due
+	}
+	if w.labels != nil {
+		body["labels"] = w.labels
+	}
 	return body
+}
+
+// randomDueAndLabels gives w a due date (or none) and a set of labels (or
+// none), as the server keeps them: UTC to the second, distinct labels.
+func randomDueAndLabels(rng *mrand.Rand, w *write) {
+	if rng.IntN(2) == 0 {
+		d := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(rng.IntN(1e6)) * time.Second).Format(time.RFC3339)
+		w.due = &d
+	}
+	for _, l := range []string{"bug", "ui", "Ναΐβ", "日本語"} {
+		if rng.IntN(3) == 0 {
+			w.labels = append(w.labels, l)
+		}
+	}
 }
 
 // ownedTask is a task a worker created and has not seen deleted.
@@ -395,6 +421,9 @@ func (r *crashRun) taskWorker(ctx context.Context, n int, rng *mrand.Rand) {
 			if rng.IntN(3) == 0 {
 				w.assignee = r.randomAssignee(rng)
 			}
+			if rng.IntN(3) == 0 {
+				randomDueAndLabels(rng, w)
+			}
 			r.do(ctx, rng, w, "POST", fmt.Sprintf("/api/v1/projects/%d/tasks", pid), createBody(w), map[string]string{"Idempotency-Key": w.key})
 			if !w.sent {
 				return
@@ -427,7 +456,8 @@ func (r *crashRun) taskWorker(ctx context.Context, n int, rng *mrand.Rand) {
 				d := fmt.Sprint("d", seq)
 				w.desc = &d
 			}
-			r.do(ctx, rng, w, "PUT", path, map[string]any{"title": w.title, "description": w.desc}, nil)
+			randomDueAndLabels(rng, w)
+			r.do(ctx, rng, w, "PUT", path, map[string]any{"title": w.title, "description": w.desc, "due_at": w.due, "labels": w.labels}, nil)
 		case "assign":
 			w.assignee = r.randomAssignee(rng)
 			r.do(ctx, rng, w, "PUT", path, map[string]any{"assignee_id": w.assignee}, nil)

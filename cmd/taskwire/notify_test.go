@@ -553,12 +553,12 @@ func TestEmailSurvivesGracefulRestart(t *testing.T) {
 	checkAssignmentMail(t, got[0], "bob@example.com", "bob", "olga", "Durable", "Apollo", pid, tid)
 }
 
-// TestEmailSurvivesCrash: the program is killed (SIGKILL) right after the
-// assignment commits; started again on the same database, it sends the
-// email, once. After a crash River's leadership, which runs its scheduler,
-// has to expire first (~15 s), so this test is slower.
-func TestEmailSurvivesCrash(t *testing.T) {
-	t.Parallel()
+// startKillable builds the program and starts it as its own process on
+// w's environment, so that it can be killed with SIGKILL; kill does that
+// and checks it died of it.
+func (w *mailWorld) startKillable() (kill func()) {
+	t := w.t
+	t.Helper()
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command in PATH to build the binary:", err)
@@ -568,10 +568,6 @@ func TestEmailSurvivesCrash(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-
-	w := &mailWorld{t: t, smtp: smtptest.New(t), env: mailEnv(t)}
-	w.env["SMTP_URL"] = "smtp://" + w.smtp.Addr() + "?starttls=none"
-	w.env["EMAIL_DEBOUNCE"] = "3s"
 	cmd := exec.Command(bin, "serve")
 	for k, v := range w.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
@@ -599,6 +595,28 @@ func TestEmailSurvivesCrash(t *testing.T) {
 	go io.Copy(io.Discard, stdout)
 	w.inst = &instance{URL: strings.TrimSpace(strings.TrimPrefix(line, "taskwire listening on ")), stderr: stderr}
 	w.c = client{t: t, base: w.inst.URL}
+	return func() {
+		t.Helper()
+		if err := cmd.Process.Signal(os.Kill); err != nil {
+			t.Fatal(err)
+		}
+		<-exited
+		if waitErr == nil || !strings.Contains(waitErr.Error(), "killed") {
+			t.Fatalf("the program exited with %v, want killed", waitErr)
+		}
+	}
+}
+
+// TestEmailSurvivesCrash: the program is killed (SIGKILL) right after the
+// assignment commits; started again on the same database, it sends the
+// email, once. After a crash River's leadership, which runs its scheduler,
+// has to expire first (~15 s), so this test is slower.
+func TestEmailSurvivesCrash(t *testing.T) {
+	t.Parallel()
+	w := &mailWorld{t: t, smtp: smtptest.New(t), env: mailEnv(t)}
+	w.env["SMTP_URL"] = "smtp://" + w.smtp.Addr() + "?starttls=none"
+	w.env["EMAIL_DEBOUNCE"] = "3s"
+	kill := w.startKillable()
 
 	_, ownerTok := w.user("olga")
 	bobID, bobTok := w.user("bob")
@@ -606,13 +624,7 @@ func TestEmailSurvivesCrash(t *testing.T) {
 	pid := w.project(ownerTok, "Apollo", bobID)
 	tid := w.task(ownerTok, pid, map[string]any{"title": "Crash-proof"})
 	w.assign(ownerTok, tid, bobID) // committed: the response came back
-	if err := cmd.Process.Signal(os.Kill); err != nil {
-		t.Fatal(err)
-	}
-	<-exited
-	if waitErr == nil || !strings.Contains(waitErr.Error(), "killed") {
-		t.Fatalf("the program exited with %v, want killed", waitErr)
-	}
+	kill()
 	if msgs := w.smtp.Messages(); len(msgs) != 0 {
 		t.Fatalf("sent before the crash:%s", describe(msgs))
 	}

@@ -164,7 +164,7 @@ func (a *App) buildService(ctx context.Context, cfg Config, opts Options, rb *re
 		pub = opts.WrapPublisher(pub)
 	}
 	a.svc = taskwire.NewService(a.db, newCountingPublisher(pub, a.reg), hasher, taskwire.Options{
-		RetentionCount: cfg.RetentionCount, RetentionAge: cfg.RetentionAge,
+		RetentionCount: cfg.RetentionCount, RetentionAge: cfg.RetentionAge, ReminderLead: cfg.ReminderLead,
 	})
 	a.hub = realtime.NewHub(a.logger, a.svc, broker, realtime.Options{
 		QueueMessages: cfg.WSQueueMessages, QueueBytes: cfg.WSQueueBytes,

@@ -52,6 +52,7 @@ type Config struct {
 	MailFrom         string
 	BaseURL          string
 	EmailDebounce    time.Duration
+	ReminderLead     time.Duration
 	EmailMaxAttempts int
 	EmailRetryBase   time.Duration
 	WSReconcile      time.Duration
@@ -235,6 +236,17 @@ var settings = []setting{
 		c.EmailDebounce = d
 		if d == 0 {
 			c.EmailDebounce = -1 // the queue reads 0 as "default"
+		}
+		return nil
+	}},
+	{"REMINDER_LEAD", "reminder-lead", "24h", "how long before a task is due its assignee is reminded (in the app and by email)", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return errors.New("want a duration such as 24h (0 reminds when the task is due)")
+		}
+		c.ReminderLead = d
+		if d == 0 {
+			c.ReminderLead = -1 // the service reads 0 as "default"
 		}
 		return nil
 	}},
