@@ -57,6 +57,11 @@ function describe(ev: ProjectEvent): string {
       return `"${ev.data.name}"`;
     case 'project_deleted':
       return `project ${ev.data.id}`;
+    case 'comment_added':
+    case 'comment_updated':
+      return `comment ${ev.data.id} on task ${ev.data.task_id}: "${ev.data.body}"`;
+    case 'comment_deleted':
+      return `comment ${ev.data.id} on task ${ev.data.task_id}`;
   }
 }
 

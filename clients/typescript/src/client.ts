@@ -1,11 +1,13 @@
 import { systemClock, type Clock } from './clock.js';
 import { Http, defaultRetry, randomKey, type FetchLike, type RetryOptions } from './http.js';
 import { authApi } from './rest/auth.js';
+import { commentsApi } from './rest/comments.js';
 import type { RestContext } from './rest/context.js';
 import { eventsApi } from './rest/events.js';
 import { notificationsRestApi } from './rest/notifications.js';
 import { opsApi } from './rest/ops.js';
 import { projectsApi } from './rest/projects.js';
+import { searchApi } from './rest/search.js';
 import { tasksApi } from './rest/tasks.js';
 import { usersApi } from './rest/users.js';
 import { defaultBackoff } from './live/backoff.js';
@@ -78,7 +80,7 @@ export interface LiveBoardOptions {
   snapshotAttempts?: number;
 }
 
-/** Builds a client. REST methods are grouped (`auth`, `users`, `projects`, `tasks`, `events`, `notifications`, `ops`). */
+/** Builds a client. REST methods are grouped (`auth`, `users`, `projects`, `tasks`, `comments`, `events`, `notifications`, `ops`). */
 export function createClient(options: ClientOptions) {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
@@ -122,8 +124,11 @@ export function createClient(options: ClientOptions) {
     users: usersApi(ctx),
     projects,
     tasks,
+    comments: commentsApi(ctx),
     events,
     ops: opsApi(ctx),
+    /** `search(q, {limit})`: full-text search over the caller's tasks, best first. */
+    search: searchApi(ctx).search,
     notifications: {
       ...notificationsRest,
       /** `/ws/notifications`: the caller's notifications, exactly once, in seq order. */

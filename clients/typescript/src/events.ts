@@ -3,7 +3,7 @@
  * OpenAPI types leave an event's `data` untyped). Each log event has the
  * envelope `{event, data, seq, project_id, ts, actor_id}`.
  */
-import type { Task } from './types.js';
+import type { Comment, Task } from './types.js';
 
 export interface Envelope<E extends string, D> {
   event: E;
@@ -31,6 +31,11 @@ export type ProjectUpdatedEvent = Envelope<
   { id: number; name: string; description: string | null; owner_id: number }
 >;
 export type ProjectDeletedEvent = Envelope<'project_deleted', { id: number }>;
+export type CommentAddedEvent = Envelope<'comment_added', Comment>;
+/** The comment as it is after the edit. */
+export type CommentUpdatedEvent = Envelope<'comment_updated', Comment>;
+/** Only for a comment deleted on its own: a deleted task's comments go without it. */
+export type CommentDeletedEvent = Envelope<'comment_deleted', { id: number; task_id: number; project_id: number }>;
 
 /** Every event type of a project's log. */
 export type ProjectEvent =
@@ -41,7 +46,10 @@ export type ProjectEvent =
   | MemberAddedEvent
   | MemberRemovedEvent
   | ProjectUpdatedEvent
-  | ProjectDeletedEvent;
+  | ProjectDeletedEvent
+  | CommentAddedEvent
+  | CommentUpdatedEvent
+  | CommentDeletedEvent;
 
 export type ProjectEventType = ProjectEvent['event'];
 export type ProjectEventOf<T extends ProjectEventType> = Extract<ProjectEvent, { event: T }>;
@@ -55,6 +63,9 @@ export const projectEventTypes: readonly ProjectEventType[] = [
   'member_removed',
   'project_updated',
   'project_deleted',
+  'comment_added',
+  'comment_updated',
+  'comment_deleted',
 ];
 
 /** A log event of a type this client does not know (a newer server); it still advances the cursor. */
@@ -87,7 +98,9 @@ export type NotificationType =
   | 'task_updated'
   | 'task_deleted'
   | 'member_added'
-  | 'member_removed';
+  | 'member_removed'
+  | 'mentioned'
+  | 'task_commented';
 
 export interface NotificationData {
   project_name?: string;
@@ -95,6 +108,10 @@ export interface NotificationData {
   title?: string;
   status?: string;
   changes?: ('status' | 'title')[];
+  /** The comment of a `mentioned` or `task_commented` notification, and its task and project. */
+  comment_id?: number;
+  task_id?: number;
+  project_id?: number;
 }
 
 /** A notification (REST list items and socket pushes alike). */

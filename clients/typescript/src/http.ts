@@ -31,7 +31,8 @@ export interface RetryOptions {
 
 export const defaultRetry: RetryOptions = { attempts: 3, baseMs: 200, capMs: 2000 };
 
-export type Query = Record<string, string | number | boolean | undefined>;
+/** Query parameters; an array repeats its name once per value (`?label=a&label=b`). */
+export type Query = Record<string, string | number | boolean | readonly string[] | undefined>;
 
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -166,7 +167,7 @@ export function encodeQuery(query: Query | undefined): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(query)) {
     if (v === undefined) continue;
-    parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+    for (const one of Array.isArray(v) ? v : [v]) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(one))}`);
   }
   return parts.join('&');
 }

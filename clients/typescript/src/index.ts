@@ -40,7 +40,9 @@ export type { LoginOptions } from './rest/auth.js';
 export type { MemberRef, ProjectDetails, ProjectPage } from './rest/projects.js';
 export { etagOf, ifMatchValue } from './rest/tasks.js';
 export type { TaskDetails, TaskFilter, TaskList, WriteOptions } from './rest/tasks.js';
+export type { CommentList } from './rest/comments.js';
 export type { EventList, EventQuery } from './rest/events.js';
+export type { SearchQuery, SearchResult } from './rest/search.js';
 export type { NotificationList } from './rest/notifications.js';
 
 export { Subscription, SubscriptionError } from './live/subscription.js';

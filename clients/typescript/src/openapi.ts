@@ -64,6 +64,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/comments/{comment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Comment
+         * @description Delete a comment (its author or the project's owner). Emits comment_deleted.
+         */
+        delete: operations["delete_comment_api_v1_comments__comment_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit Comment
+         * @description Replace a comment's body (its author only). Emits comment_updated unless nothing changed. `mentions` lists the ids of the project's members named as `@username` in the body (case-insensitive; not inside `code`); each one mentioned, other than the author, is notified (`mentioned`) and emailed. Only members the edit newly mentions are notified.
+         */
+        patch: operations["update_comment_api_v1_comments__comment_id__patch"];
+        trace?: never;
+    };
     "/api/v1/notifications": {
         parameters: {
             query?: never;
@@ -187,6 +211,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/projects/{project_id}/labels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Labels
+         * @description The labels on the project's tasks with how many tasks carry each, most used first. A label is named as it was first written in the project.
+         */
+        get: operations["list_labels_api_v1_projects__project_id__labels_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/projects/{project_id}/members": {
         parameters: {
             query?: never;
@@ -271,6 +315,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Tasks
+         * @description Full-text search over the tasks of every project the caller is a member of (other projects are never searched), best match first: a word in the title counts most, then in the description, then in a comment. Each result is the task, its project ({id, name}) and a snippet: plain text around the first words found in the description, a comment (newest first) or the title, each word found between « and », with … where the text was cut. Words (runs of letters and digits, at most 200 characters in all): a task matches when its title, description and comments, taken together, contain every word. Case and accents are ignored (naïve = NAIVE); a word of Chinese, Japanese or Korean is also found inside a longer run (東京 in 東京タワー). Nothing is syntax: quotes, *, -, :, parentheses and AND/OR/NOT/NEAR are separators or plain words. A query without a word is a 422.
+         */
+        get: operations["search_tasks_api_v1_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{task_id}": {
         parameters: {
             query?: never;
@@ -291,6 +355,30 @@ export interface paths {
          * @description Delete a task. Emits task_deleted.
          */
         delete: operations["delete_task_api_v1_tasks__task_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tasks/{task_id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Comments
+         * @description The task's comments, oldest first. Without `limit` the whole list is returned, as the seed did. With `limit` (1–500) one page is returned and, when there is more, a `Link: <...>; rel="next"` header names the next page.
+         */
+        get: operations["list_comments_api_v1_tasks__task_id__comments_get"];
+        put?: never;
+        /**
+         * Create Comment
+         * @description Comment on a task (any member). Emits comment_added. `mentions` lists the ids of the project's members named as `@username` in the body (case-insensitive; not inside `code`); each one mentioned, other than the author, is notified (`mentioned`) and emailed. The task's assignee, unless they wrote it or are mentioned, is notified (`task_commented`). With an `Idempotency-Key` header, a retry with the same key and body within 24 h returns the first response and creates nothing; the same key with another body is a 422.
+         */
+        post: operations["create_comment_api_v1_tasks__task_id__comments_post"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -362,7 +450,7 @@ export interface paths {
         };
         /**
          * Email settings
-         * @description Whether each kind of email (task_assigned, member_added) is sent to the caller.
+         * @description Whether each kind of email (task_assigned, member_added, mentioned, task_due_soon) is sent to the caller.
          */
         get: operations["get_notification_settings_api_v1_users_me_notification_settings_get"];
         /** Change email settings */
@@ -577,6 +665,28 @@ export interface components {
             /** Format: int64 */
             oldest_seq?: number;
         };
+        Comment: {
+            /** Format: int64 */
+            author_id: number;
+            body: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int64 */
+            id: number;
+            mentions: number[];
+            /** Format: int64 */
+            project_id: number;
+            /** Format: int64 */
+            task_id: number;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        CommentBody: {
+            /** @description 1 to 10,000 characters, kept as sent (not trimmed). @username names a project member (see mentions). */
+            body: string;
+        } & {
+            [key: string]: unknown;
+        };
         CreateProjectInputBody: {
             description?: string | null;
             name: string;
@@ -590,6 +700,13 @@ export interface components {
              */
             assignee_id?: number | null;
             description?: string | null;
+            /**
+             * Format: date-time
+             * @description When the task is due (RFC 3339), or null.
+             */
+            due_at?: string | null;
+            /** @description Up to 20 labels of 1 to 50 characters each, trimmed; repeats (compared case-insensitively) are dropped. */
+            labels?: string[] | null;
             /**
              * @description Defaults to todo.
              * @enum {string}
@@ -610,6 +727,11 @@ export interface components {
             seq: number;
             /** Format: date-time */
             ts: string;
+        };
+        LabelCount: {
+            /** Format: int64 */
+            count: number;
+            name: string;
         };
         Member: {
             /** Format: int64 */
@@ -658,6 +780,11 @@ export interface components {
             /** Format: int64 */
             owner_id: number;
         };
+        ProjectRef: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+        };
         ProjectWithMembers: {
             description: string | null;
             /** Format: int64 */
@@ -668,7 +795,7 @@ export interface components {
             owner_id: number;
         };
         PutSettingsInputBody: {
-            /** @description Per kind (task_assigned, member_added): whether to send email. Kinds left out keep their setting. */
+            /** @description Per kind (task_assigned, member_added, mentioned, task_due_soon): whether to send email. Kinds left out keep their setting. */
             email: {
                 [key: string]: boolean;
             };
@@ -681,6 +808,11 @@ export interface components {
             };
             /** @example ok */
             status: string;
+        };
+        SearchResult: {
+            project: components["schemas"]["ProjectRef"];
+            snippet: string;
+            task: components["schemas"]["Task"];
         };
         SignupInputBody: {
             /**
@@ -707,8 +839,11 @@ export interface components {
             /** Format: date-time */
             created_at: string;
             description: string | null;
+            /** Format: date-time */
+            due_at: string | null;
             /** Format: int64 */
             id: number;
+            labels: string[];
             /** Format: int64 */
             project_id: number;
             status: string;
@@ -742,6 +877,13 @@ export interface components {
              */
             assignee_id?: number | null;
             description?: string | null;
+            /**
+             * Format: date-time
+             * @description When the task is due (RFC 3339); null clears it.
+             */
+            due_at?: string | null;
+            /** @description Replaces the task's labels (null or [] clears them); up to 20 of 1 to 50 characters each. */
+            labels?: string[] | null;
             /** @enum {string} */
             status?: "todo" | "in_progress" | "done";
             title?: string;
@@ -916,6 +1058,144 @@ export interface operations {
             };
             /** @description Too Many Requests */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    delete_comment_api_v1_comments__comment_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Comment id. */
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    update_comment_api_v1_comments__comment_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Comment id. */
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentBody"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1486,6 +1766,74 @@ export interface operations {
             };
         };
     };
+    list_labels_api_v1_projects__project_id__labels_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Project id. */
+                project_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LabelCount"][] | null;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     add_project_member_api_v1_projects__project_id__members_post: {
         parameters: {
             query?: never;
@@ -1726,6 +2074,14 @@ export interface operations {
                 status?: "todo" | "in_progress" | "done";
                 /** @description Only tasks assigned to this user. */
                 assignee_id?: number;
+                /** @description Only tasks carrying this label (compared case-insensitively); repeat it to require several. */
+                label?: string[];
+                /** @description Only tasks due strictly before this time (RFC 3339). */
+                due_before?: string;
+                /** @description true: only tasks past their due date and not done; false: only the others. */
+                overdue?: "true" | "false";
+                /** @description Full text: only tasks whose title, description and comments, taken together, contain every word of it (case and accents ignored; no operators; see GET /api/v1/search). Empty: no filter. The list stays in id order. */
+                q?: string;
             };
             header?: never;
             path: {
@@ -1843,6 +2199,58 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    search_tasks_api_v1_search_get: {
+        parameters: {
+            query: {
+                /** @description The words to find: every one must occur in the task's title, description or comments. */
+                q: string;
+                /** @description How many results at most (1–100). */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResult"][] | null;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2043,6 +2451,156 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    list_comments_api_v1_tasks__task_id__comments_get: {
+        parameters: {
+            query?: {
+                /** @description Page size (1–500). Without it the whole list is returned. */
+                limit?: number;
+                /** @description Opaque cursor from a previous page's Link header. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Task id. */
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    Link?: string;
+                    "X-Event-Seq"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"][] | null;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    create_comment_api_v1_tasks__task_id__comments_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the create safe to retry for 24 h. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Task id. */
+                task_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Comment"];
+                };
             };
             /** @description Unauthorized */
             401: {

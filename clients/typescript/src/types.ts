@@ -12,7 +12,9 @@ export type Project = Schemas['Project'];
 export type ProjectWithMembers = Schemas['ProjectWithMembers'];
 export type Member = Schemas['Member'];
 export type Task = Schemas['Task'];
+export type Comment = Schemas['Comment'];
 export type PresenceEntry = Schemas['PresenceEntry'];
+export type LabelCount = Schemas['LabelCount'];
 export type NotificationSettings = Schemas['NotificationSettings'];
 export type ApiError = Schemas['ApiError'];
 /** An event as the REST log returns it (`data` untyped; see events.ts for the typed union). */
@@ -24,6 +26,8 @@ export type CreateProjectInput = Schemas['CreateProjectInputBody'];
 export type UpdateProjectInput = Schemas['UpdateProjectInputBody'];
 export type CreateTaskInput = Schemas['CreateTaskInputBody'];
 export type UpdateTaskInput = Schemas['UpdateTaskInputBody'];
+/** The body of a comment's create and edit: `{body}`. */
+export type CommentInput = Schemas['CommentBody'];
 export type PutSettingsInput = Schemas['PutSettingsInputBody'];
 export type AddMemberInput = Schemas['AddMemberInputBody'];
 
@@ -43,6 +47,7 @@ export type LoginInput = NonNullable<
 type QueryOf<Op extends { parameters: { query?: unknown } }> = NonNullable<Op['parameters']['query']>;
 
 export type TaskListQuery = QueryOf<operations['get_tasks_api_v1_projects__project_id__tasks_get']>;
+export type CommentListQuery = QueryOf<operations['list_comments_api_v1_tasks__task_id__comments_get']>;
 export type ProjectListQuery = QueryOf<operations['get_user_projects_api_v1_projects__get']>;
 export type EventListQuery = QueryOf<operations['list_events_api_v1_projects__project_id__events_get']>;
 export type NotificationListQuery = QueryOf<operations['list_notifications_api_v1_notifications_get']>;

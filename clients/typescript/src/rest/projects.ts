@@ -1,6 +1,7 @@
 import { intHeader, type HttpRequest } from '../http.js';
 import type {
   CreateProjectInput,
+  LabelCount,
   Member,
   MessageResponse,
   PresenceEntry,
@@ -94,6 +95,12 @@ export function projectsApi(ctx: RestContext) {
     /** `GET /api/v1/projects/{id}/presence`: members with an open project socket now. */
     async presence(projectId: number): Promise<PresenceEntry[]> {
       const res = await ctx.http.request<PresenceEntry[] | null>({ method: 'GET', path: `${base}/${projectId}/presence`, retry: true });
+      return list(res.body);
+    },
+
+    /** `GET /api/v1/projects/{id}/labels`: the labels on the project's tasks with their counts, most used first. */
+    async labels(projectId: number): Promise<LabelCount[]> {
+      const res = await ctx.http.request<LabelCount[] | null>({ method: 'GET', path: `${base}/${projectId}/labels`, retry: true });
       return list(res.body);
     },
   };

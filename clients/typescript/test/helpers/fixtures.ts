@@ -14,6 +14,8 @@ export function task(id: number, over: Partial<Task> = {}): Task {
     version: 1,
     created_at: '2026-12-04T10:00:00Z',
     updated_at: '2026-12-04T10:00:00Z',
+    due_at: null,
+    labels: [],
     ...over,
   };
 }
