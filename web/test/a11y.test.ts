@@ -4,7 +4,7 @@
  * follows the page.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { newProject, newUser } from './helpers/api.ts';
 import { axe, contextFor, eventually, pageFor } from './helpers/browser.ts';
@@ -12,6 +12,7 @@ import { useSuite } from './helpers/suite.ts';
 
 const s = useSuite();
 const summary: Record<string, string> = {};
+after(() => console.log(`axe (wcag2a/aa, wcag21a/aa, wcag22aa, best-practice): ${JSON.stringify(summary, null, 1)}`));
 
 async function check(page: Page, name: string): Promise<void> {
   const { serious, all, passes } = await axe(page);
@@ -76,7 +77,7 @@ test('axe finds no serious or critical violation on any main page', { timeout: 1
   await page.getByTestId(`project-item-${p.id}`).waitFor();
   await check(page, 'projects');
   // The skip link comes first, then the header, then the page.
-  assert.deepEqual((await tabOrder(page, 6)).slice(0, 6), ['Skip to content', 'Taskwire', 'Projects', 'notification-bell', 'logout', 'new-project-name']);
+  assert.deepEqual((await tabOrder(page, 7)).slice(0, 7), ['Skip to content', 'Taskwire', 'Projects', 'search-input', 'notification-bell', 'logout', 'new-project-name']);
 
   await page.getByTestId(`project-item-${p.id}`).click();
   await eventually(async () => (await page.getByTestId('connection-status').getAttribute('data-state')) === 'live', 10_000);
@@ -86,8 +87,8 @@ test('axe finds no serious or critical violation on any main page', { timeout: 1
   await page.reload();
   await page.getByTestId(`task-card-${p.tasks[2]!.id}`).waitFor();
   const [todo, doing] = [p.tasks[2]!.id, p.tasks[1]!.id];
-  assert.deepEqual(await tabOrder(page, 16), [
-    'Skip to content', 'Taskwire', 'Projects', 'notification-bell', 'logout', 'new-task-title', 'new-task-submit',
+  assert.deepEqual(await tabOrder(page, 17), [
+    'Skip to content', 'Taskwire', 'Projects', 'search-input', 'notification-bell', 'logout', 'new-task-title', 'new-task-submit',
     `task-card-${todo}`, `task-assignee-${todo}`, `task-delete-${todo}`, `task-title-${todo}`, `task-move-${todo}-in_progress`, `task-move-${todo}-done`,
     `task-card-${doing}`, `task-assignee-${doing}`, `task-delete-${doing}`,
   ]);
@@ -115,5 +116,50 @@ test('axe finds no serious or critical violation on any main page', { timeout: 1
   await phone.getByTestId('activity-list').getByText('moved').first().waitFor();
   await check(phone, 'board on a phone (member)');
   await phone.context().close();
-  console.log(`axe (wcag2a/aa, wcag21a/aa, wcag22aa, best-practice): ${JSON.stringify(summary, null, 1)}`);
+});
+
+test('axe: the task view with labels, an overdue date and comments (the mention list open), a filtered board', { timeout: 60_000 }, async () => {
+  const ada = await newUser(s.server.url, 'ada.a11y');
+  const bob = await newUser(s.server.url, 'bob.a11y');
+  const p = await newProject(ada, 'Reviewed', [bob], ['Audit the forms', 'Check the focus order']);
+  const [t1, t2] = [p.tasks[0]!.id, p.tasks[1]!.id];
+  await ada.client.tasks.update(t1, { labels: ['a11y', 'forms'], due_at: '2024-05-01T09:00:00Z', assignee_id: bob.id });
+  await ada.client.tasks.update(t2, { labels: ['a11y'], due_at: '2999-01-01T09:00:00Z' });
+  await ada.client.comments.create(t1, { body: '@bob.a11y can you check the labels?' });
+  await bob.client.comments.create(t1, { body: 'Done: see the report, @ada.a11y.' });
+
+  const page = await pageFor(s.browser, s.server.url, ada, `/app/projects/${p.id}/tasks/${t1}`, { bypassCSP: true });
+  await page.getByTestId(`comment-list-${t1}`).locator('mark.mention').nth(1).waitFor();
+  await page.getByTestId('label-filter-a11y').waitFor();
+  await check(page, 'task view with labels, due date and comments');
+
+  const input = page.getByTestId(`comment-input-${t1}`);
+  await input.focus();
+  await page.keyboard.type('Thanks @b');
+  await page.getByTestId('mention-options').waitFor();
+  await check(page, 'task view with the mention list open');
+  await page.keyboard.press('Escape');
+  await page.getByTestId(`comment-edit-${(await ada.client.comments.list(t1)).comments[0]!.id}`).click();
+  await check(page, 'a comment being edited');
+
+  await page.getByTestId('label-filter-forms').click();
+  await page.getByTestId('label-filter-clear').waitFor();
+  await check(page, 'board filtered by label');
+  await page.context().close();
+});
+
+test('axe: search results, and none', async () => {
+  const ada = await newUser(s.server.url, 'ada.search');
+  const p = await newProject(ada, 'Searchable', [], ['Check the focus order', 'Check the contrast']);
+  await ada.client.tasks.update(p.tasks[0]!.id, { description: 'Tab through every dialog.' });
+  const page = await pageFor(s.browser, s.server.url, ada, `/app/projects/${p.id}`, { bypassCSP: true });
+  const input = page.getByTestId('search-input');
+  await input.fill('check');
+  await page.getByTestId(`search-result-${p.tasks[1]!.id}`).waitFor();
+  await input.press('ArrowDown');
+  await check(page, 'search results');
+  await input.fill('nothingatall');
+  await page.getByTestId('search-results').getByText('No task matches').waitFor();
+  await check(page, 'search without results');
+  await page.context().close();
 });

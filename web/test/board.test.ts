@@ -299,15 +299,30 @@ async function seedBoard(): Promise<{ ada: ApiUser; grace: ApiUser; id: number }
   const alan = await newUser(s.server.url, 'alan');
   const p = await newProject(ada, 'Website relaunch', [grace, alan]);
   const c = ada.client.tasks;
-  const mk = (title: string, description: string | null, status: 'todo' | 'in_progress' | 'done', assignee: ApiUser | null) =>
-    c.create(p.id, { title, description, status, assignee_id: assignee?.id ?? null });
-  await mk('Fix login on Safari', 'The button does nothing on Safari 17.', 'in_progress', grace);
-  await mk('Write the release notes', null, 'todo', ada);
-  await mk('Choose a new logo', 'Three candidates in the shared folder.', 'todo', null);
-  await mk('Set up the staging server', null, 'done', alan);
-  await mk('Translate the pricing page', 'German and French first.', 'todo', grace);
-  await mk('Migrate the database', 'Dry run on a copy first.', 'in_progress', alan);
-  const load = await mk('Load test the API', null, 'in_progress', ada);
+  const mk = (
+    title: string,
+    description: string | null,
+    status: 'todo' | 'in_progress' | 'done',
+    assignee: ApiUser | null,
+    labels: string[] = [],
+    dueInDays: number | null = null,
+  ) =>
+    c.create(p.id, {
+      title,
+      description,
+      status,
+      assignee_id: assignee?.id ?? null,
+      labels,
+      // Whole days from today at 17:00 UTC: past ones are overdue; none within a day, so no reminder rings.
+      due_at: dueInDays === null ? null : new Date(Math.floor(Date.now() / 86_400_000 + dueInDays) * 86_400_000 + 17 * 3_600_000).toISOString(),
+    });
+  await mk('Fix login on Safari', 'The button does nothing on Safari 17.', 'in_progress', grace, ['bug', 'frontend'], 3);
+  await mk('Write the release notes', null, 'todo', ada, ['docs'], 9);
+  await mk('Choose a new logo', 'Three candidates in the shared folder.', 'todo', null, ['design'], -2);
+  await mk('Set up the staging server', null, 'done', alan, ['ops']);
+  await mk('Translate the pricing page', 'German and French first.', 'todo', grace, ['frontend']);
+  await mk('Migrate the database', 'Dry run on a copy first.', 'in_progress', alan, ['ops', 'backend'], 6);
+  const load = await mk('Load test the API', null, 'in_progress', ada, ['backend']);
   const t = (await c.list(p.id)).tasks.find((x) => x.title === 'Write the release notes')!;
   await grace.client.tasks.update(t.id, { description: 'Cover the new board and the bell.' });
   await grace.client.tasks.setStatus(load.id, 'done'); // Ada is told: one unread

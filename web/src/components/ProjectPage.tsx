@@ -1,12 +1,15 @@
 import { isForbidden, isNotFound } from '@taskwire/client';
-import { useCallback, useEffect, useMemo } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { useSession } from '../context';
 import { useLiveBoard } from '../hooks/useLiveBoard';
+import { useProjectLabels } from '../hooks/useProjectLabels';
 import { useTitle } from '../hooks/useTitle';
 import { messageOf } from '../lib/errors';
+import { matchesLabels } from '../lib/labels';
 import { navigate, paths } from '../lib/router';
 import { ActivityPanel } from './ActivityPanel';
 import { Board } from './Board';
+import { LabelFilter } from './LabelFilter';
 import { Link } from './Link';
 import { MembersPanel } from './MembersPanel';
 import { NewTaskForm } from './NewTaskForm';
@@ -59,6 +62,15 @@ export function ProjectPage(props: { projectId: number; taskId: number | undefin
     return m;
   }, [user, view?.presence, view?.members]);
 
+  const labels = useProjectLabels(client, projectId, view?.tasks);
+  const projectLabels = useMemo(() => (labels ?? []).map((l) => l.name), [labels]);
+  // The label filter is the page's: it stays while tasks are opened and closed.
+  const [labelFilter, setLabelFilter] = useState<string[]>([]);
+  const shownTasks = useMemo(
+    () => (labelFilter.length === 0 ? (view?.tasks ?? []) : (view?.tasks ?? []).filter((t) => matchesLabels({ labels: t.labels ?? [] }, labelFilter))),
+    [view?.tasks, labelFilter],
+  );
+
   if (live.error) {
     const why =
       isForbidden(live.error) || isNotFound(live.error)
@@ -85,7 +97,14 @@ export function ProjectPage(props: { projectId: number; taskId: number | undefin
           {project.description && <p class="project-description">{project.description}</p>}
         </div>
         <NewTaskForm projectId={projectId} />
-        <Board tasks={view.tasks} members={view.members} />
+        <LabelFilter
+          labels={labels ?? []}
+          active={labelFilter}
+          shown={shownTasks.length}
+          total={view.tasks.length}
+          onChange={setLabelFilter}
+        />
+        <Board tasks={shownTasks} members={view.members} />
       </div>
       <aside class="project-side" aria-label="Project details">
         <PresenceList presence={view.presence} userId={user.id} />
@@ -105,6 +124,10 @@ export function ProjectPage(props: { projectId: number; taskId: number | undefin
           taskId={taskId}
           task={view.tasks.find((t) => t.id === taskId)}
           members={view.members}
+          ownerId={project.owner_id}
+          names={names}
+          projectLabels={projectLabels}
+          comments={live.comments}
           onClose={closeTask}
         />
       )}

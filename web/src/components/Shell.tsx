@@ -4,8 +4,9 @@ import { paths } from '../lib/router';
 import { ConnectionStatus } from './ConnectionStatus';
 import { Link } from './Link';
 import { NotificationBell } from './NotificationBell';
+import { SearchBox } from './SearchBox';
 
-/** The signed-in frame: a skip link, the top bar, the page. */
+/** The signed-in frame: a skip link, the top bar (with the search), the page. */
 export function Shell({ children }: { children: ComponentChildren }) {
   const { user, logout } = useSession();
   return (
@@ -20,6 +21,7 @@ export function Shell({ children }: { children: ComponentChildren }) {
         <nav aria-label="Main" class="topnav">
           <Link href={paths.home()}>Projects</Link>
         </nav>
+        <SearchBox />
         <div class="topbar-right">
           <ConnectionStatus />
           <NotificationBell />

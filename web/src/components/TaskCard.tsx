@@ -3,7 +3,9 @@ import { memo } from 'preact/compat';
 import { useLayoutEffect, useRef } from 'preact/hooks';
 import { navigate, paths } from '../lib/router';
 import { isStatus, neighbour, statuses, statusLabel } from '../lib/status';
+import { DueLabel } from './DueLabel';
 import { ErrorMessage } from './ErrorMessage';
+import { LabelList } from './LabelList';
 import { Link } from './Link';
 
 export const DRAG_TYPE = 'application/x-taskwire-task';
@@ -35,7 +37,7 @@ interface Props {
 const arrow = (from: string, to: TaskStatus) =>
   isStatus(from) && statuses.indexOf(to) < statuses.indexOf(from) ? '←' : '→';
 
-/** A task on the board: its title opens it; assignee, moves and delete are on the card itself. */
+/** A task on the board: its title opens it; assignee, moves and delete are on the card itself; labels and the due date are shown. */
 export const TaskCard = memo(function TaskCard({ task, members, focus, dragging, actions }: Props) {
   const ref = useRef<HTMLElement>(null);
   const id = task.id;
@@ -139,6 +141,8 @@ export const TaskCard = memo(function TaskCard({ task, members, focus, dragging,
           </Link>
         </h3>
         {task.description && <p class="card-description">{task.description}</p>}
+        <LabelList labels={task.labels ?? []} testId={`task-labels-${id}`} />
+        <DueLabel task={task} testId={`task-due-label-${id}`} />
         <div class="card-actions">
           {statuses
             .filter((s) => s !== task.status)

@@ -1,9 +1,13 @@
 import { isConflict, type BoardMember, type Task, type UpdateTaskInput } from '@taskwire/client';
-import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { useErrors, useSession } from '../context';
+import type { CommentFeed } from '../lib/comments';
 import { isStatus, statusLabel } from '../lib/status';
 import { InputError } from '../lib/errors';
+import { CommentsPanel } from './CommentsPanel';
+import { DueDateField } from './DueDateField';
 import { ErrorMessage } from './ErrorMessage';
+import { LabelEditor } from './LabelEditor';
 
 interface Draft {
   /** The task as it was when editing started: what the If-Match and the change are relative to. */
@@ -14,6 +18,7 @@ interface Draft {
 
 const draftOf = (t: Task): Draft => ({ origin: t, title: t.title, description: t.description ?? '' });
 const dirty = (d: Draft) => d.title !== d.origin.title || d.description !== (d.origin.description ?? '');
+const sameText = (a: Task, b: Task) => a.title === b.title && (a.description ?? '') === (b.description ?? '');
 
 /** Only the fields the person changed, so a retry over a newer version keeps the other person's changes. */
 function patchOf(d: Draft): UpdateTaskInput {
@@ -29,12 +34,17 @@ const updatedFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', 
  * The task view: title and description, saved with If-Match. A 412 shows
  * the newer version (task-conflict) and lets the person retry their change
  * on top of it or take the newer version. While nothing is being edited the
- * fields follow the live task.
+ * fields follow the live task. Below: labels and the due date (each saved
+ * at once), the task's details, and its comments.
  */
 export function TaskPanel(props: {
   taskId: number;
   task: Task | undefined;
   members: BoardMember[];
+  ownerId: number;
+  names: ReadonlyMap<number, string>;
+  projectLabels: readonly string[];
+  comments: CommentFeed;
   onClose: () => void;
 }) {
   const { taskId, task } = props;
@@ -96,6 +106,11 @@ export function TaskPanel(props: {
       setSaving(false);
     }
   };
+
+  // The person's own label or due-date change is not someone else's edit: an unsaved title keeps its If-Match base current.
+  const onSaved = useCallback((saved: Task) => {
+    setDraft((d) => (d && dirty(d) && saved.version > d.origin.version && sameText(d.origin, saved) ? { ...d, origin: saved } : d));
+  }, []);
 
   const name = (id: number | null) =>
     id === null ? 'Nobody' : (props.members.find((m) => m.user_id === id)?.user.username ?? `user ${id}`);
@@ -196,6 +211,8 @@ export function TaskPanel(props: {
               </span>
             </div>
           </form>
+          <LabelEditor task={task} suggestions={props.projectLabels} onSaved={onSaved} />
+          <DueDateField task={task} onSaved={onSaved} />
           <dl class="task-meta">
             <dt>Status</dt>
             <dd>{isStatus(task.status) ? statusLabel[task.status] : task.status}</dd>
@@ -208,6 +225,13 @@ export function TaskPanel(props: {
               <time dateTime={task.updated_at}>{updatedFormat.format(new Date(task.updated_at))}</time>
             </dd>
           </dl>
+          <CommentsPanel
+            taskId={taskId}
+            ownerId={props.ownerId}
+            members={props.members}
+            names={props.names}
+            feed={props.comments}
+          />
         </>
       )}
     </aside>

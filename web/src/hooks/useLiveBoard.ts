@@ -3,7 +3,9 @@
  * every event in order (and a fresh snapshot after a resync), so after any
  * reconnection the board is exactly the server's. Rendered from immutable
  * copies; unchanged tasks keep their identity, so their cards do not
- * re-render.
+ * re-render. Comment events (which the board itself does not keep) go to
+ * whoever listens on `comments`, and a fresh snapshot tells them to read
+ * again.
  */
 import type {
   Board,
@@ -15,7 +17,8 @@ import type {
   Task,
 } from '@taskwire/client';
 import { isTaskwireError } from '@taskwire/client';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { isCommentEvent, type CommentFeed, type CommentSignal } from '../lib/comments';
 import type { Client } from '../lib/session';
 
 export interface BoardView {
@@ -41,6 +44,8 @@ export interface LiveBoardState {
   snapshot: BoardSnapshot | null;
   /** The events applied since the page opened, oldest first (at most 200). */
   events: ProjectEvent[];
+  /** The project's comment_* events, in order, and resyncs. */
+  comments: CommentFeed;
   retry(): void;
 }
 
@@ -71,6 +76,16 @@ export function useLiveBoard(client: Client, projectId: number): LiveBoardState 
   const [snapshot, setSnapshot] = useState<BoardSnapshot | null>(null);
   const [events, setEvents] = useState<ProjectEvent[]>([]);
   const [retryLive, setRetryLive] = useState<() => void>(() => () => {});
+  const listeners = useRef(new Set<(s: CommentSignal) => void>());
+  const comments = useMemo<CommentFeed>(
+    () => ({
+      subscribe(fn) {
+        listeners.current.add(fn);
+        return () => listeners.current.delete(fn);
+      },
+    }),
+    [],
+  );
 
   useEffect(() => {
     setView(null);
@@ -79,6 +94,9 @@ export function useLiveBoard(client: Client, projectId: number): LiveBoardState 
     setEvents([]);
     setState('connecting');
     let alive = true;
+    const signal = (s: CommentSignal) => {
+      for (const fn of listeners.current) fn(s);
+    };
     const board = client.project(projectId).live();
     board.on('change', (b, change) => {
       if (!alive) return;
@@ -86,6 +104,7 @@ export function useLiveBoard(client: Client, projectId: number): LiveBoardState 
       if (change.type === 'snapshot') {
         setSnapshot({ seq: b.seq, tasks: new Map(b.tasks), projectName: b.project?.name });
         setEvents([]);
+        signal({ type: 'resync' });
       } else if (change.type === 'event') {
         const ev = change.event;
         setEvents((cur) => [...cur.slice(-199), ev]);
@@ -96,7 +115,14 @@ export function useLiveBoard(client: Client, projectId: number): LiveBoardState 
     });
     board.ready.then(
       () => {
-        if (alive) setRetryLive(() => () => board.subscription?.retry());
+        if (!alive) return;
+        setRetryLive(() => () => board.subscription?.retry());
+        // Comment events: known to the client or not (a newer server), in order with the board's.
+        const forward = (ev: { event: string }) => {
+          if (alive && isCommentEvent(ev)) signal({ type: 'event', event: ev });
+        };
+        board.subscription?.on('event', forward);
+        board.subscription?.on('unknown', forward);
       },
       (err: unknown) => {
         if (alive) {
@@ -114,5 +140,5 @@ export function useLiveBoard(client: Client, projectId: number): LiveBoardState 
 
   const reload = useCallback(() => setAttempt((n) => n + 1), []);
   const retry = error ? reload : retryLive;
-  return { view, state, error, snapshot, events, retry };
+  return { view, state, error, snapshot, events, comments, retry };
 }

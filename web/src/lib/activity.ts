@@ -4,6 +4,8 @@
  * says what changed and a deletion names the task it removed.
  */
 import type { ProjectEvent, Task } from '@taskwire/client';
+import { formatDue, sameInstant } from './dates';
+import { hasLabel } from './labels';
 import { isStatus, statusLabel } from './status';
 
 export interface ActivityItem {
@@ -39,6 +41,15 @@ function describeUpdate(actor: string, before: Task | undefined, after: Task, na
     parts.push(after.assignee_id === null ? `unassigned ${after.title}` : `assigned ${after.title} to ${name(after.assignee_id)}`);
   }
   if ((before.description ?? '') !== (after.description ?? '')) parts.push(`edited the description of ${after.title}`);
+  const was = before.labels ?? [];
+  const now = after.labels ?? [];
+  const added = now.filter((l) => !hasLabel(was, l));
+  const removed = was.filter((l) => !hasLabel(now, l));
+  if (added.length) parts.push(`labelled ${after.title} ${joinAnd(added)}`);
+  if (removed.length) parts.push(`removed the label${removed.length > 1 ? 's' : ''} ${joinAnd(removed)} from ${after.title}`);
+  if (!sameInstant(before.due_at, after.due_at)) {
+    parts.push(after.due_at ? `set ${after.title} due ${formatDue(after.due_at)}` : `removed the due date of ${after.title}`);
+  }
   return parts.length === 0 ? `${actor} updated ${after.title}` : `${actor} ${joinAnd(parts)}`;
 }
 
@@ -93,6 +104,14 @@ export function describeEvents(events: readonly ProjectEvent[], ctx: ActivityCon
       case 'project_deleted':
         text = `${actor} deleted the project`;
         break;
+      case 'comment_added':
+      case 'comment_updated':
+      case 'comment_deleted': {
+        const title = tasks.get(ev.data.task_id)?.title ?? titles.get(ev.data.task_id) ?? 'a task';
+        const verb = ev.event === 'comment_added' ? 'commented on' : ev.event === 'comment_updated' ? 'edited a comment on' : 'deleted a comment on';
+        text = `${actor} ${verb} ${title}`;
+        break;
+      }
       default:
         continue;
     }

@@ -1,13 +1,20 @@
 import type { Notification } from '@taskwire/client';
+import { formatDue } from './dates';
 import { paths } from './router';
 import { isStatus, statusLabel } from './status';
+
+/** The reminder's field, until the client's NotificationData names it. */
+interface NewerData {
+  due_at?: string;
+}
 
 /** A notification in words, from the point of view of the person notified. */
 export function describeNotification(n: Notification): string {
   const actor = n.data.actor_username ?? 'Someone';
   const title = n.data.title ?? 'a task';
   const project = n.data.project_name ?? 'a project';
-  switch (n.type) {
+  const type: string = n.type;
+  switch (type) {
     case 'task_assigned':
       return `${actor} assigned ${title} to you`;
     case 'task_status_changed': {
@@ -22,6 +29,15 @@ export function describeNotification(n: Notification): string {
       return `${actor} added you to ${project}`;
     case 'member_removed':
       return `${actor} removed you from ${project}`;
+    case 'mentioned':
+      return `${actor} mentioned you in a comment on ${title}`;
+    case 'task_commented':
+      return `${actor} commented on ${title}`;
+    case 'task_due_soon': {
+      const due = (n.data as NewerData).due_at;
+      if (!due) return `${title} is due soon`;
+      return `${title} ${new Date(due).getTime() < Date.now() ? 'was' : 'is'} due ${formatDue(due)}`;
+    }
     default:
       return `${actor} changed something in ${project}`;
   }
