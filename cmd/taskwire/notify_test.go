@@ -444,11 +444,11 @@ func TestEmailOptOut(t *testing.T) {
 	carlID, _ := w.user("carl")
 	danID, danTok := w.user("dan")
 
-	all := map[string]any{"email": map[string]any{"task_assigned": true, "member_added": true}}
+	all := map[string]any{"email": map[string]any{"task_assigned": true, "member_added": true, "mentioned": true, "task_due_soon": true}}
 	if got := w.c.call("GET", "/api/v1/users/me/notification-settings", bobTok, nil, 200); !reflect.DeepEqual(got, all) {
 		t.Errorf("default settings %v, want %v", got, all)
 	}
-	off := map[string]any{"email": map[string]any{"task_assigned": false, "member_added": true}}
+	off := map[string]any{"email": map[string]any{"task_assigned": false, "member_added": true, "mentioned": true, "task_due_soon": true}}
 	got := w.c.call("PUT", "/api/v1/users/me/notification-settings", bobTok, map[string]any{"email": map[string]bool{"task_assigned": false}}, 200)
 	if !reflect.DeepEqual(got, off) {
 		t.Errorf("PUT answered %v, want %v", got, off)
