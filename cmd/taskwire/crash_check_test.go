@@ -65,6 +65,7 @@ func allowed[T comparable](initial T, ws []regWrite[T]) []T {
 // writeIndex finds the writes that may explain an event.
 type writeIndex struct {
 	createByTitle map[string]*write   // titles are unique across the run
+	commentByBody map[string]*write   // so are comment bodies
 	byTask        map[int64][]*write  // changes and deletes, in the order the task's worker sent them
 	ackedVersion  map[[2]int64]*write // {task, version} answered to an acknowledged change
 	unknownByTask map[int64][]*write  // unknown-outcome changes
@@ -73,13 +74,15 @@ type writeIndex struct {
 
 func indexWrites(log []*write) *writeIndex {
 	ix := &writeIndex{
-		createByTitle: map[string]*write{}, byTask: map[int64][]*write{}, ackedVersion: map[[2]int64]*write{},
+		createByTitle: map[string]*write{}, commentByBody: map[string]*write{}, byTask: map[int64][]*write{}, ackedVersion: map[[2]int64]*write{},
 		unknownByTask: map[int64][]*write{}, used: map[*write]bool{},
 	}
 	for _, w := range log {
 		switch {
 		case w.kind == "create":
 			ix.createByTitle[w.title] = w
+		case w.kind == "comment":
+			ix.commentByBody[w.title] = w
 		case w.tid != 0:
 			ix.byTask[w.tid] = append(ix.byTask[w.tid], w)
 			if w.out == acked && w.kind != "delete" {
@@ -98,7 +101,7 @@ func indexWrites(log []*write) *writeIndex {
 func (r *crashRun) verify(t *testing.T, cfg crashConfig, readers func(pid, last int64) readerReport) {
 	var pr problems
 	ix := indexWrites(r.log)
-	events := 0
+	events, comments := 0, 0
 	var sockets readerReport
 	var all []logEvent
 	for _, pid := range r.projects {
@@ -111,6 +114,8 @@ func (r *crashRun) verify(t *testing.T, cfg crashConfig, readers func(pid, last 
 		pl.compare(api, &pr)
 		r.checkWrites(pl, api, &pr)
 		r.checkTasks(pl, api, ix, &pr)
+		r.checkComments(pl, api, ix, &pr)
+		comments += pl.commented
 
 		rep := readers(pid, pl.last)
 		sockets.readers += rep.readers
@@ -141,10 +146,10 @@ func (r *crashRun) verify(t *testing.T, cfg crashConfig, readers func(pid, last 
 		result = fmt.Sprintf("FAILED (%d problems)", pr.total)
 	}
 	t.Logf("crash safety: %d instance(s), %d rounds of kill -9, seed %d: %d writes acknowledged (%d of them after an idempotent retry), "+
-		"%d unknown outcome (%d of them 5xx), %d refused; %d events checked in %d projects; "+
+		"%d unknown outcome (%d of them 5xx), %d refused; %d events (%d comments) checked in %d projects; "+
 		"%d socket readers (%d resumed), %d deliveries checked; %d notifications of %d users checked; result %s",
 		len(r.fleet.urls), cfg.rounds, cfg.seed, counts[acked], retried, counts[unknown], r.errs5.Load(), counts[rejected],
-		events, len(r.projects), sockets.readers, sockets.resumed, sockets.deliveries, notes, len(r.users), result)
+		events, comments, len(r.projects), sockets.readers, sockets.resumed, sockets.deliveries, notes, len(r.users), result)
 }
 
 // checkNotifications holds each churned user's inbox against the logs: the
@@ -239,6 +244,8 @@ type projectLog struct {
 	memberEvents map[[2]int64]int // {user, +1 added / -1 removed}
 	renamed      map[string]int   // project_updated events by name
 	name         string
+	comments     map[int64][]string // comment_added bodies by task, of the tasks not deleted
+	commented    int                // comment_added events
 }
 
 // fold replays the log, checking that seq runs 1..N and that each event
@@ -248,7 +255,7 @@ func (r *crashRun) fold(pid int64, evs []logEvent, ix *writeIndex, pr *problems)
 		pid: pid, state: map[int64]taskBody{}, created: map[int64]bool{}, titles: map[string]int{},
 		logged: map[[2]int64]taskBody{}, assignedAt: map[int64]int64{}, deleted: map[int64]int{},
 		members: map[int64]bool{r.ownerID: true}, memberEvents: map[[2]int64]int{}, renamed: map[string]int{},
-		name: r.names[pid],
+		name: r.names[pid], comments: map[int64][]string{},
 	}
 	seqs := make([]int64, len(evs))
 	for i, e := range evs {
@@ -329,6 +336,7 @@ func (r *crashRun) fold(pid int64, evs []logEvent, ix *writeIndex, pr *problems)
 				pr.add("project %d seq %d: task_deleted of task %d, which does not exist at that point", pid, e.Seq, ref.ID)
 			}
 			delete(pl.state, ref.ID)
+			delete(pl.comments, ref.ID)
 			pl.deleted[ref.ID]++
 			if !slices.ContainsFunc(ix.byTask[ref.ID], func(w *write) bool { return w.kind == "delete" && w.out != rejected }) {
 				pr.add("project %d seq %d: task_deleted of task %d, which no client asked to delete", pid, e.Seq, ref.ID)
@@ -352,11 +360,57 @@ func (r *crashRun) fold(pid int64, evs []logEvent, ix *writeIndex, pr *problems)
 		case "project_updated":
 			pl.name = ref.Name
 			pl.renamed[ref.Name]++
+		case "comment_added":
+			pl.foldComment(e, ix, pr)
 		default:
 			pr.add("project %d seq %d: unexpected event %s", pid, e.Seq, e.Event)
 		}
 	}
 	return pl
+}
+
+// foldComment checks a comment_added event: on a task that exists, from
+// a comment request that may have committed, and the only event of it.
+func (pl *projectLog) foldComment(e logEvent, ix *writeIndex, pr *problems) {
+	var c struct {
+		TaskID int64  `json:"task_id"`
+		Body   string `json:"body"`
+	}
+	_ = json.Unmarshal(e.Data, &c)
+	if _, ok := pl.state[c.TaskID]; !ok {
+		pr.add("project %d seq %d: comment_added on task %d, which does not exist at that point", pl.pid, e.Seq, c.TaskID)
+	}
+	if w := ix.commentByBody[c.Body]; w == nil || w.out == rejected || w.tid != c.TaskID {
+		pr.add("project %d seq %d: comment_added %q on task %d matches no comment that may have committed (%v)", pl.pid, e.Seq, c.Body, c.TaskID, w)
+	}
+	if slices.Contains(pl.comments[c.TaskID], c.Body) {
+		pr.add("project %d seq %d: comment %q added a second time", pl.pid, e.Seq, c.Body)
+	}
+	pl.comments[c.TaskID] = append(pl.comments[c.TaskID], c.Body)
+	pl.commented++
+}
+
+// checkComments compares each remaining task's comments with the log's,
+// and requires every acknowledged comment on a remaining task among them.
+func (r *crashRun) checkComments(pl *projectLog, api apiState, ix *writeIndex, pr *problems) {
+	for id := range api.tasks {
+		var cs []struct {
+			Body string `json:"body"`
+		}
+		r.getJSON(fmt.Sprintf("/api/v1/tasks/%d/comments", id), &cs)
+		var got []string
+		for _, c := range cs {
+			got = append(got, c.Body)
+		}
+		if !slices.Equal(got, pl.comments[id]) {
+			pr.add("task %d: comments %q, the log's %q", id, got, pl.comments[id])
+		}
+	}
+	for _, w := range ix.commentByBody {
+		if _, ok := api.tasks[w.tid]; ok && w.pid == pl.pid && w.out == acked && !slices.Contains(pl.comments[w.tid], w.title) {
+			pr.add("%s: acknowledged, but not among the task's comments", w)
+		}
+	}
 }
 
 // explain reports whether the change from prev to d (event e, followed by

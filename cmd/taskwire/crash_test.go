@@ -149,10 +149,10 @@ func equalPtr[T comparable](a, b *T) bool {
 
 // write is one mutating request and its outcome.
 type write struct {
-	kind     string // create, status, update, assign, delete, add_member, remove_member, rename
+	kind     string // create, status, update, assign, delete, comment, add_member, remove_member, rename
 	pid      int64
 	tid      int64    // the task (for a create: known once acknowledged)
-	title    string   // create, update: unique across the run
+	title    string   // create, update: unique across the run; comment: its body, unique too
 	desc     *string  // create, update
 	status   string   // create, status
 	assignee *int64   // create, assign
@@ -160,7 +160,7 @@ type write struct {
 	labels   []string // create, update
 	user     int64    // add_member, remove_member
 	name     string   // rename: unique across the run
-	key      string   // create: its Idempotency-Key
+	key      string   // create, comment: its Idempotency-Key
 	sent     bool     // the request left (false when the load stopped first)
 	out      outcome
 	code     int      // last HTTP status, 0 when none came back
@@ -299,7 +299,7 @@ func (r *crashRun) do(ctx context.Context, rng *mrand.Rand, w *write, method, pa
 		w.out = rejected
 	default:
 		w.out = acked
-		if len(raw) > 0 && w.kind != "add_member" && w.kind != "rename" {
+		if len(raw) > 0 && w.kind != "add_member" && w.kind != "rename" && w.kind != "comment" {
 			if err := json.Unmarshal(raw, &w.resp); err != nil {
 				r.t.Errorf("%s: answer %s: %v", w, raw, err)
 			}
@@ -409,7 +409,7 @@ func (r *crashRun) taskWorker(ctx context.Context, n int, rng *mrand.Rand) {
 		}
 		op := "create"
 		if len(tasks) >= 3 {
-			op = []string{"create", "create", "status", "status", "status", "update", "update", "assign", "assign", "delete"}[rng.IntN(10)]
+			op = []string{"create", "create", "status", "status", "status", "update", "update", "assign", "assign", "delete", "comment"}[rng.IntN(11)]
 		}
 		if op == "create" {
 			pid := r.projects[rng.IntN(len(r.projects))]
@@ -463,6 +463,9 @@ func (r *crashRun) taskWorker(ctx context.Context, n int, rng *mrand.Rand) {
 			r.do(ctx, rng, w, "PUT", path, map[string]any{"assignee_id": w.assignee}, nil)
 		case "delete":
 			r.do(ctx, rng, w, "DELETE", path, nil, nil)
+		case "comment":
+			w.title, w.key = fmt.Sprintf("w%d-m%d @olga", n, seq), fmt.Sprintf("w%d-k%d", n, seq)
+			r.do(ctx, rng, w, "POST", path+"/comments", map[string]any{"body": w.title}, map[string]string{"Idempotency-Key": w.key})
 		}
 		if !w.sent {
 			return
