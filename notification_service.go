@@ -200,15 +200,8 @@ func (s *Service) PrepareEmail(ctx context.Context, job EmailJob) (Email, bool, 
 	if job.Kind == NotifyTaskDueSoon {
 		return s.remind(ctx, job)
 	}
-	u, err := s.store.UserByID(ctx, job.UserID)
-	if ErrorKind(err) == NotFound {
-		return Email{}, false, nil
-	}
-	if err != nil {
-		return Email{}, false, err
-	}
-	set, err := s.store.NotificationSettings(ctx, u.ID)
-	if err != nil || !set.Wants(job.Kind) {
+	u, wants, err := s.recipient(ctx, job.UserID, job.Kind)
+	if err != nil || !wants {
 		return Email{}, false, err
 	}
 	p, isMember, err := s.store.ProjectMembership(ctx, job.ProjectID, u.ID)

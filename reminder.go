@@ -110,17 +110,27 @@ func (s *Service) recordReminder(ctx context.Context, tx Tx, t Task, p Project, 
 // addressEmail fills in the recipient of a reminder, or answers not due
 // when the user has gone or turned the kind off.
 func (s *Service) addressEmail(ctx context.Context, m Email, job EmailJob) (Email, bool, error) {
-	u, err := s.store.UserByID(ctx, job.UserID)
-	if ErrorKind(err) == NotFound {
-		return Email{}, false, nil
-	}
-	if err != nil {
-		return Email{}, false, err
-	}
-	set, err := s.store.NotificationSettings(ctx, u.ID)
-	if err != nil || !set.Wants(m.Kind) {
+	u, wants, err := s.recipient(ctx, job.UserID, m.Kind)
+	if err != nil || !wants {
 		return Email{}, false, err
 	}
 	m.To, m.ToName = u.Email, u.Username
 	return m, true, nil
+}
+
+// recipient returns the user an email of kind would go to, and whether
+// they still want it: false when the user is gone or turned kind off.
+func (s *Service) recipient(ctx context.Context, userID int64, kind NotificationType) (User, bool, error) {
+	u, err := s.store.UserByID(ctx, userID)
+	if ErrorKind(err) == NotFound {
+		return User{}, false, nil
+	}
+	if err != nil {
+		return User{}, false, err
+	}
+	set, err := s.store.NotificationSettings(ctx, u.ID)
+	if err != nil || !set.Wants(kind) {
+		return User{}, false, err
+	}
+	return u, true, nil
 }

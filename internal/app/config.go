@@ -228,30 +228,28 @@ var settings = []setting{
 		c.BaseURL = v
 		return nil
 	}},
-	{"EMAIL_DEBOUNCE", "email-debounce", "10s", "delay before an assignment email; a task reassigned within it emails only the last assignee", func(c *Config, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return errors.New("want a duration such as 10s (0 sends at once)")
-		}
-		c.EmailDebounce = d
-		if d == 0 {
-			c.EmailDebounce = -1 // the queue reads 0 as "default"
-		}
-		return nil
-	}},
-	{"REMINDER_LEAD", "reminder-lead", "24h", "how long before a task is due its assignee is reminded (in the app and by email)", func(c *Config, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			return errors.New("want a duration such as 24h (0 reminds when the task is due)")
-		}
-		c.ReminderLead = d
-		if d == 0 {
-			c.ReminderLead = -1 // the service reads 0 as "default"
-		}
-		return nil
-	}},
+	{"EMAIL_DEBOUNCE", "email-debounce", "10s", "delay before an assignment email; a task reassigned within it emails only the last assignee",
+		zeroableDuration("want a duration such as 10s (0 sends at once)", func(c *Config) *time.Duration { return &c.EmailDebounce })},
+	{"REMINDER_LEAD", "reminder-lead", "24h", "how long before a task is due its assignee is reminded (in the app and by email)",
+		zeroableDuration("want a duration such as 24h (0 reminds when the task is due)", func(c *Config) *time.Duration { return &c.ReminderLead })},
 	{"EMAIL_MAX_ATTEMPTS", "email-max-attempts", "10", "delivery attempts before an email is kept as failed", intSetting(func(c *Config) *int { return &c.EmailMaxAttempts })},
 	{"EMAIL_RETRY_BASE", "email-retry-base", "10s", "delay before the first retry of an email; each next one doubles, up to an hour", durationSetting(func(c *Config) *time.Duration { return &c.EmailRetryBase })},
+}
+
+// zeroableDuration parses a duration of 0 or more for a field whose
+// consumer reads 0 as "its default": an explicit 0 is stored as -1.
+func zeroableDuration(msg string, field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return errors.New(msg)
+		}
+		if d == 0 {
+			d = -1
+		}
+		*field(c) = d
+		return nil
+	}
 }
 
 func durationSetting(field func(*Config) *time.Duration) func(*Config, string) error {
