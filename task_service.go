@@ -20,11 +20,19 @@ func (s *Service) Tasks(ctx context.Context, actor User, projectID int64, filter
 	if filter.Overdue != nil && filter.Now.IsZero() {
 		filter.Now = s.now()
 	}
+	// A label no task can carry (one PostgreSQL could not even compare,
+	// such as one with NUL) matches nothing.
+	none := false
 	for i, l := range filter.Labels {
 		filter.Labels[i] = LabelKey(strings.TrimSpace(l))
+		none = none || !storable(l)
 	}
 	err := s.viewProject(ctx, actor, projectID, func(r Reader, p Project) (err error) {
 		seq = p.LastSeq
+		if none {
+			ts = []Task{}
+			return nil
+		}
 		ts, err = r.Tasks(ctx, projectID, filter, page)
 		return err
 	})
