@@ -21,8 +21,8 @@ test('create a project, open it, rename it; the list follows', async () => {
 
   await page.getByTestId('new-project-name').fill('Launch');
   await page.getByTestId('new-project-submit').click();
-  const [created] = (await ada.client.projects.list()).projects;
-  assert.ok(created);
+  // The click sends the create; wait for it to have been made.
+  const created = await eventually(async () => (await ada.client.projects.list()).projects[0]);
   const item = page.getByTestId(`project-item-${created.id}`);
   await item.waitFor();
   assert.match((await item.textContent()) ?? '', /Launch/);

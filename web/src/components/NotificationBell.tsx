@@ -1,5 +1,5 @@
 import type { Notification } from '@taskwire/client';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { useAction, useSession } from '../context';
 import { describeNotification, notificationHref } from '../lib/notifications';
 import { ErrorMessage } from './ErrorMessage';
@@ -67,7 +67,10 @@ export function NotificationBell() {
   const bell = useRef<HTMLButtonElement>(null);
   const { run } = useAction('notifications');
 
-  useEffect(() => {
+  // A layout effect: the listeners are in place from the first frame the
+  // inbox is shown, so an Escape pressed at once closes it and not the
+  // task view under it.
+  useLayoutEffect(() => {
     if (!open) return;
     const onDown = (e: PointerEvent) => {
       if (root.current && !root.current.contains(e.target as Node)) setOpen(false);
