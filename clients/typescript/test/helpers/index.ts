@@ -8,6 +8,7 @@ export { FakeFetch, json, type FakeAnswer, type FakeRequest } from './fake-fetch
 export { BASE, PROJECT, ev, evs, notification, task } from './fixtures.js';
 export { fakeEnv, nextSocket, socketNumber, type FakeEnv, type FakeEnvOptions } from './env.js';
 export { Recorder } from './recorder.js';
+export { restEnv } from './rest-env.js';
 export { buildServer, startServer, type StopSignal, type TestServer } from './server.js';
 export { FaultProxy, type Direction, type ProxyStats, type ProxyTarget } from './proxy.js';
 export { privateSchema, redisPrefix, services, type Services } from './services.js';

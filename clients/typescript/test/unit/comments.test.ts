@@ -1,23 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createClient, isForbidden, isNotFound, type ClientOptions, type Comment } from '../../src/index.js';
-import { BASE, FakeClock, FakeFetch, PROJECT, ev, fakeEnv, flush, json, socketNumber } from '../helpers/index.js';
+import { isForbidden, isNotFound, type Comment } from '../../src/index.js';
+import { restEnv, PROJECT, ev, fakeEnv, flush, json, socketNumber } from '../helpers/index.js';
 
-function setup(extra: Partial<ClientOptions> = {}) {
-  const http = new FakeFetch();
-  const clock = new FakeClock();
-  let k = 0;
-  const client = createClient({
-    baseUrl: BASE,
-    token: 'tok',
-    fetch: http.fetch,
-    clock,
-    random: () => 0.5,
-    idempotencyKey: () => `key-${++k}`,
-    ...extra,
-  });
-  return { http, clock, client };
-}
 
 function comment(id: number, over: Partial<Comment> = {}): Comment {
   return {
@@ -35,7 +20,7 @@ function comment(id: number, over: Partial<Comment> = {}): Comment {
 
 describe('comments', () => {
   it('list returns the comments oldest first with X-Event-Seq and the next page', async () => {
-    const { http, client } = setup();
+    const { http, client } = restEnv();
     http.on(
       'GET',
       /\/api\/v1\/tasks\/7\/comments/,
@@ -55,13 +40,13 @@ describe('comments', () => {
   });
 
   it('list of a task without comments (a null body) is empty', async () => {
-    const { http, client } = setup();
+    const { http, client } = restEnv();
     http.on('GET', /\/api\/v1\/tasks\/7\/comments/, json(200, null, { 'X-Event-Seq': '3' }));
     assert.deepEqual(await client.comments.list(7), { comments: [], seq: 3 });
   });
 
   it('iterate follows Link rel="next" across pages', async () => {
-    const { http, client } = setup();
+    const { http, client } = restEnv();
     http.on('GET', /\/api\/v1\/tasks\/7\/comments/, (req) =>
       req.query.get('cursor') === 'YzI'
         ? json(200, [comment(3)], { 'X-Event-Seq': '9' })
@@ -75,7 +60,7 @@ describe('comments', () => {
   });
 
   it('create posts {body} with an Idempotency-Key, reused by its retry after a 5xx', async () => {
-    const { http, clock, client } = setup();
+    const { http, clock, client } = restEnv();
     const created = comment(5, { body: 'hi @bob', mentions: [2] });
     http.on('POST', /\/api\/v1\/tasks\/7\/comments/, json(201, created));
     http.once('POST', /\/api\/v1\/tasks\/7\/comments/, json(503, { detail: 'unavailable' }));
@@ -94,7 +79,7 @@ describe('comments', () => {
   });
 
   it('update patches /comments/{id}; delete answers nothing', async () => {
-    const { http, client } = setup();
+    const { http, client } = restEnv();
     http.on('PATCH', /\/api\/v1\/comments\/5/, (req) => json(200, comment(5, { body: (JSON.parse(req.body!) as { body: string }).body })));
     http.on('DELETE', /\/api\/v1\/comments\/5/, json(204, undefined));
     const edited = await client.comments.update(5, { body: 'edited' });
@@ -108,7 +93,7 @@ describe('comments', () => {
   });
 
   it('a refused edit and an unknown comment reject with TaskwireError', async () => {
-    const { http, client } = setup();
+    const { http, client } = restEnv();
     http.on('PATCH', /\/api\/v1\/comments\/5/, json(403, { detail: 'Only the author can edit this comment' }));
     http.on('DELETE', /\/api\/v1\/comments\/9/, json(404, { detail: 'Comment not found' }));
     await assert.rejects(client.comments.update(5, { body: 'x' }), (err: unknown) => {

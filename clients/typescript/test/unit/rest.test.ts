@@ -1,30 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createClient, etagOf, ifMatchValue, type ClientOptions } from '../../src/index.js';
+import { etagOf, ifMatchValue } from '../../src/index.js';
 import { nextLink } from '../../src/http.js';
-import { BASE, FakeClock, FakeFetch, flush, json, task } from '../helpers/index.js';
+import { restEnv, flush, json, task } from '../helpers/index.js';
 
-function setup(extra: Partial<ClientOptions> = {}) {
-  const http = new FakeFetch();
-  const clock = new FakeClock();
-  let k = 0;
-  const client = createClient({
-    baseUrl: BASE,
-    token: 'tok',
-    fetch: http.fetch,
-    clock,
-    random: () => 0.5,
-    idempotencyKey: () => `key-${++k}`,
-    ...extra,
-  });
-  return { http, clock, client };
-}
 
 const project = { id: 1, name: 'P', description: null, owner_id: 1 };
 
 describe('REST methods', () => {
   it('login posts the OAuth2 form and keeps the token', async () => {
-    const { http, client } = setup({ token: undefined });
+    const { http, client } = restEnv({ token: undefined });
     http.on('POST', /\/api\/v1\/auth\/login/, json(200, { access_token: 'abc', token_type: 'bearer' }));
     http.on('GET', /\/api\/v1\/users\/me/, json(200, { id: 1, email: 'a@b.co', username: 'a b' }));
     const tok = await client.auth.login({ username: 'a b', password: 'p&q=1' });
@@ -41,7 +26,7 @@ describe('REST methods', () => {
   });
 
   it('signup sends JSON without a token', async () => {
-    const { http, client } = setup();
+    const { http, client } = restEnv();
     http.on('POST', /\/api\/v1\/auth\/signup/, json(201, { id: 3, email: 'e@x.io', username: 'u' }));
     const user = await client.auth.signup({ email: 'e@x.io', username: 'u', password: 'pw' });
     assert.equal(user.id, 3);
@@ -50,7 +35,7 @@ describe('REST methods', () => {
   });
 
   it('projects.get returns project, members and X-Event-Seq', async () => {
-    const { http, client } = setup();
+    const { http, client } = restEnv();
     const members = [{ project_id: 1, user_id: 1, user: { id: 1, email: 'a@b.co', username: 'a' } }];
     http.on('GET', /\/api\/v1\/projects\/1/, json(200, { ...project, members }, { 'X-Event-Seq': '12' }));
     const res = await client.projects.get(1);
@@ -58,7 +43,7 @@ describe('REST methods', () => {
   });
 
   it('addMember takes a user id, a username or an email', async () => {
-    const { http, client } = setup();
+    const { http, client } = restEnv();
     http.on('POST', /\/api\/v1\/projects\/1\/members/, json(201, { message: 'Member added successfully' }));
     await client.projects.addMember(1, { userId: 5 });
     await client.projects.addMember(1, { username: 'bob' });
@@ -71,7 +56,7 @@ describe('REST methods', () => {
   });
 
   it('every route is reached with its method and path', async () => {
-    const { http, client } = setup();
+    const { http, client } = restEnv();
     const seen: string[] = [];
     const any = (status: number, body: unknown, headers: Record<string, string> = {}) =>
       (req: { method: string; path: string }) => (seen.push(`${req.method} ${req.path}`), json(status, body, headers));
@@ -141,7 +126,7 @@ describe('REST methods', () => {
   });
 
   it('tasks.get returns task, ETag and seq; notifications.list returns unread and seq', async () => {
-    const { http, client } = setup();
+    const { http, client } = restEnv();
     http.on('GET', /\/api\/v1\/tasks\/7/, json(200, task(7, { version: 4 }), { ETag: '"4"', 'X-Event-Seq': '30' }));
     http.on('GET', /\/api\/v1\/notifications/, json(200, [], { 'X-Unread-Count': '3', 'X-Notification-Seq': '8' }));
     const t = await client.tasks.get(7);
@@ -161,7 +146,7 @@ describe('REST methods', () => {
 
 describe('Idempotency-Key and retries', () => {
   it('a create retried after a network error reuses its key', async () => {
-    const { http, clock, client } = setup();
+    const { http, clock, client } = restEnv();
     http.on('POST', /\/api\/v1\/projects\/1\/tasks/, json(201, task(9)));
     http.once('POST', /\/api\/v1\/projects\/1\/tasks/, 'network-error');
     const p = client.tasks.create(1, { title: 't' });
@@ -174,7 +159,7 @@ describe('Idempotency-Key and retries', () => {
   });
 
   it('a create retried after a 5xx reuses its key; a new call gets a new key', async () => {
-    const { http, clock, client } = setup();
+    const { http, clock, client } = restEnv();
     http.on('POST', /\/api\/v1\/projects\//, json(201, project));
     http.once('POST', /\/api\/v1\/projects\//, json(503, { detail: 'unavailable' }));
     http.once('POST', /\/api\/v1\/projects\//, json(500, { detail: 'boom' }));
@@ -186,7 +171,7 @@ describe('Idempotency-Key and retries', () => {
   });
 
   it('retries are bounded, with backoff between them', async () => {
-    const { http, clock, client } = setup({ retry: { attempts: 3, baseMs: 100, capMs: 1000 } });
+    const { http, clock, client } = restEnv({ retry: { attempts: 3, baseMs: 100, capMs: 1000 } });
     http.on('POST', /\/api\/v1\/projects\//, 'network-error');
     const p = client.projects.create({ name: 'P' }, { idempotencyKey: 'mine' }).catch((e: unknown) => e);
     await flush();
@@ -204,7 +189,7 @@ describe('Idempotency-Key and retries', () => {
   });
 
   it('updates and 4xx answers are never retried', async () => {
-    const { http, clock, client } = setup();
+    const { http, clock, client } = restEnv();
     http.on('PUT', /\/api\/v1\/tasks\/1/, json(500, { detail: 'x' }));
     http.on('POST', /\/api\/v1\/projects\//, json(422, { detail: [] }));
     await assert.rejects(client.tasks.update(1, { title: 'x' }));
@@ -224,7 +209,7 @@ describe('Link pagination', () => {
   });
 
   it('tasks.iterate follows Link headers, resolved under the base URL', async () => {
-    const { http, client } = setup({ baseUrl: 'http://taskwire.test/prefix/' });
+    const { http, client } = restEnv({ baseUrl: 'http://taskwire.test/prefix/' });
     http.on('GET', /\/prefix\/api\/v1\/projects\/1\/tasks/, (req) => {
       const cursor = req.query.get('cursor');
       if (cursor === null) return json(200, [task(1), task(2)], { 'X-Event-Seq': '5', Link: '</api/v1/projects/1/tasks?cursor=c2&limit=2>; rel="next"' });
@@ -239,7 +224,7 @@ describe('Link pagination', () => {
   });
 
   it('events, notifications and projects iterate the same way; list() exposes next', async () => {
-    const { http, client } = setup();
+    const { http, client } = restEnv();
     const page = (items: unknown[], next?: string) => json(200, items, {
       'X-Event-Seq': '3', 'X-Notification-Seq': '3', 'X-Unread-Count': '0',
       ...(next ? { Link: `<${next}>; rel="next"` } : {}),
