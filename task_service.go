@@ -23,10 +23,12 @@ func (s *Service) Tasks(ctx context.Context, actor User, projectID int64, filter
 	// A label no task can carry (one PostgreSQL could not even compare,
 	// such as one with NUL) matches nothing.
 	none := false
+	keys := make([]string, len(filter.Labels)) // the caller's slice stays as it was
 	for i, l := range filter.Labels {
-		filter.Labels[i] = LabelKey(strings.TrimSpace(l))
+		keys[i] = LabelKey(strings.TrimSpace(l))
 		none = none || !storable(l)
 	}
+	filter.Labels = keys
 	err := s.viewProject(ctx, actor, projectID, func(r Reader, p Project) (err error) {
 		seq = p.LastSeq
 		if none {

@@ -54,6 +54,14 @@ var sqliteDialect = &dialect{
 
 const sqliteTimeLayout = "2006-01-02T15:04:05.000000Z"
 
+// timeOrNull binds an optional time.
+func (d *dialect) timeOrNull(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return d.time(*t)
+}
+
 // rebind rewrites ? placeholders for the dialect.
 func (d *dialect) rebind(q string) string {
 	if !d.numbered {

@@ -63,14 +63,6 @@ func labelsJSON(l []string) string {
 	return string(b)
 }
 
-// timeOrNull binds an optional time.
-func (d *dialect) timeOrNull(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return d.time(*t)
-}
-
 // storedStatus is a status as the database stores it: by the name of the
 // seed's enum member (TODO, IN_PROGRESS, DONE), which is what SQLAlchemy
 // wrote, so SQL written against the seed's database keeps working.
