@@ -236,6 +236,12 @@ func (b *batch) commit() (again bool) {
 			return true
 		}
 	}
+	if b.w.db.d == sqliteDialect {
+		if err := refreshSearch(context.Background(), uncancelable{b.q}); err != nil {
+			b.abort(batchErr("commit", err))
+			return false
+		}
+	}
 	if err := b.sqlTx.Commit(); err != nil {
 		b.abort(batchErr("commit", err))
 	}

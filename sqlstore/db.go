@@ -210,8 +210,17 @@ func migrateDB(ctx context.Context, d *dialect, w *sql.DB, logger *slog.Logger, 
 	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
+	if d == sqliteDialect && (version == 0 || version >= searchStaleVersion) {
+		if err := refreshSearchNow(ctx, w); err != nil {
+			return fmt.Errorf("sqlstore: %w", err)
+		}
+	}
 	return nil
 }
+
+// searchStaleVersion is the SQLite migration from which the store, not
+// triggers, writes the search index (search_index.go).
+const searchStaleVersion = 8
 
 // migrationProvider returns the goose provider of the dialect's embedded
 // migrations, applying them through w.

@@ -11,9 +11,11 @@ import (
 
 // Full-text search. Each task has one document in the index table
 // task_search — its title, its description and the bodies of its comments
-// — which triggers keep up to date in the transaction of every write to
-// tasks and comments (migrations/*/00006_search.sql), so no write of the
-// store does anything for it. On SQLite it is an FTS5 table (contentless:
+// — kept up to date in the transaction of every write to tasks and
+// comments: on PostgreSQL by triggers (migrations/postgres/00006_search.sql),
+// on SQLite by the writer just before each commit, from the tasks triggers
+// noted as stale (search_index.go), so no store method does anything for
+// it. On SQLite it is an FTS5 table (contentless:
 // the text lives in tasks and comments only), ranked by bm25 with the
 // title weighing 10, the description 4 and the comments 1; on PostgreSQL a
 // tsvector per task (title weight A, description B, comments C) under a

@@ -21,7 +21,8 @@ func SearchKeys(text string) []string {
 }
 
 // BulkExec runs the statements fn sends (with ? placeholders) in one
-// transaction on the writer's pool, for benchmarks that load rows in bulk.
+// transaction on the writer's pool, for benchmarks that load rows in bulk;
+// on SQLite it indexes what they wrote for search, as the writer does.
 func (db *DB) BulkExec(ctx context.Context, fn func(exec func(query string, args ...any) error) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
@@ -33,6 +34,11 @@ func (db *DB) BulkExec(ctx context.Context, fn func(exec func(query string, args
 		return err
 	}); err != nil {
 		return err
+	}
+	if db.d == sqliteDialect {
+		if err := refreshSearch(ctx, tx); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/taskwire/taskwire"
+	"github.com/taskwire/taskwire/internal/testenv"
 	"github.com/taskwire/taskwire/sqlstore"
 	"github.com/taskwire/taskwire/storetest"
 )
@@ -255,5 +257,72 @@ func TestSearchImported(t *testing.T) {
 	}
 	if _, err := os.Stat(path); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSearchOtherProgramsWrite: a program other than Taskwire (here the
+// sqlite3 shell, which has none of Taskwire's functions) can insert and
+// edit tasks and comments and delete them in the file, and what it wrote
+// is searchable once Taskwire starts again; a write of Taskwire's own is
+// searchable as it commits.
+func TestSearchOtherProgramsWrite(t *testing.T) {
+	shell := testenv.Program(t, "sqlite3")
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	db, err := sqlstore.Open(ctx, sqlstore.Target{Dialect: "sqlite", Path: path}, sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	seedSearch(t, db)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	const ts = "2025-03-14T15:09:26.000000Z"
+	out, err := exec.Command(shell, "-bail", path,
+		`INSERT INTO tasks (id, title, description, status, project_id, version, created_at, updated_at)
+			VALUES (2, 'zebra crossing', 'stripes', 'TODO', 1, 1, '`+ts+`', '`+ts+`');`,
+		`INSERT INTO tasks (id, title, description, status, project_id, version, created_at, updated_at)
+			VALUES (3, 'okapi', NULL, 'TODO', 1, 1, '`+ts+`', '`+ts+`');`,
+		`INSERT INTO comments (task_id, project_id, author_id, body, created_at, updated_at)
+			VALUES (3, 1, 1, 'walrus', '`+ts+`', '`+ts+`');`,
+		`UPDATE tasks SET title = 'giraffe' WHERE id = 1;`,
+		`UPDATE comments SET body = 'a note on capybaras' WHERE task_id = 1;`,
+		`DELETE FROM comments WHERE task_id = 3;`,
+		`DELETE FROM tasks WHERE id = 3;`,
+	).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sqlite3: %v\n%s", err, out)
+	}
+
+	db = openSQLite(t, path)
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string][]int64{
+		"giraffe": {1}, "naive": {}, "capybaras": {1}, "remark": {},
+		"zebra": {2}, "stripes": {2}, "okapi": {}, "walrus": {},
+	} {
+		if got := searchIDs(t, db, 1, q); !slices.Equal(got, want) {
+			t.Errorf("search %q after the shell's writes = %v, want %v", q, got, want)
+		}
+	}
+
+	// The shell changes the file while Taskwire has it open: a write of
+	// Taskwire's own indexes that too.
+	if out, err := exec.Command(shell, "-bail", path, `UPDATE tasks SET description = 'hippo' WHERE id = 2;`).CombinedOutput(); err != nil {
+		t.Fatalf("sqlite3: %v\n%s", err, out)
+	}
+	svc := taskwire.NewService(db, testenv.Discard{}, nil, taskwire.Options{})
+	if _, err := svc.CreateComment(ctx, taskwire.User{ID: 1}, 1, "about the hyena", taskwire.IdempotencyKey{}); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string][]int64{"hyena": {1}, "hippo": {2}, "stripes": {}} {
+		if got := searchIDs(t, db, 1, q); !slices.Equal(got, want) {
+			t.Errorf("search %q after a write of Taskwire's = %v, want %v", q, got, want)
+		}
 	}
 }

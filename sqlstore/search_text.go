@@ -28,9 +28,9 @@ const searchTextFunc = "taskwire_search_text"
 
 func init() {
 	// Registered with the driver, so every connection of the process has
-	// it: the triggers call it on every write to tasks and comments. A
-	// program without it (the sqlite3 shell) can read the database but
-	// not write a task or a comment.
+	// it: the search migration (00006) fills the index through it. Since
+	// 00008 no trigger calls it, so programs without it (the sqlite3
+	// shell) can write tasks and comments; see search_index.go.
 	sqlite.MustRegisterDeterministicScalarFunction(searchTextFunc, 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 		switch v := args[0].(type) {
 		case nil:
