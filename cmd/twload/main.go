@@ -16,6 +16,13 @@
 //	SMTP_URL=smtp://127.0.0.1:2525?starttls=none EMAIL_DEBOUNCE=0 taskwire &
 //	twload emails -url http://127.0.0.1:8080 -smtp 127.0.0.1:2525 -assignments 1000
 //
+// webhooks: the time from a task creation's commit to its delivery at a
+// webhook receiver the tool runs, and deliveries per second, under a burst
+// of creations on a project with -hooks webhooks:
+//
+//	WEBHOOK_ALLOW_PRIVATE=true taskwire &
+//	twload webhooks -url http://127.0.0.1:8080 -listen 127.0.0.1:9099 -events 1000 -hooks 1
+//
 // patch: each client owns a task in one shared project and sends
 // PATCH /api/v1/tasks/{id}/status in a closed loop, alternating the status
 // so every request is a real change (a committed write and an event):
@@ -80,10 +87,12 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return resume(ctx, args[1:], out)
 	case "emails":
 		return emails(ctx, args[1:], out)
+	case "webhooks":
+		return webhooks(ctx, args[1:], out)
 	case "soak":
 		return soak(ctx, args[1:], out)
 	}
-	return fmt.Errorf("unknown scenario %q (want patch, fanout, resume, emails or soak)", args[0])
+	return fmt.Errorf("unknown scenario %q (want patch, fanout, resume, emails, webhooks or soak)", args[0])
 }
 
 // newClient returns a client keeping up to conns idle connections.

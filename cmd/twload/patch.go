@@ -18,6 +18,8 @@ type patchFlags struct {
 	clients  int
 	assign   bool
 	projects int
+	hooks    int
+	listen   string
 	duration time.Duration
 	warmup   time.Duration
 }
@@ -30,6 +32,8 @@ func parsePatchFlags(args []string) (patchFlags, error) {
 	fs.IntVar(&f.clients, "clients", 8, "concurrent clients, each in a closed loop")
 	fs.BoolVar(&f.assign, "assignee", false, "assign every task to a second member, so each change also notifies them")
 	fs.IntVar(&f.projects, "projects", 1, "spread the clients' tasks over this many projects (1: one hot project)")
+	fs.IntVar(&f.hooks, "webhooks", 0, "webhooks (every event) on each project, pointing at a receiver the tool runs on -listen; start the server with WEBHOOK_ALLOW_PRIVATE=true")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:9099", "address of the webhook receiver with -webhooks")
 	fs.DurationVar(&f.duration, "duration", 10*time.Second, "measurement time")
 	fs.DurationVar(&f.warmup, "warmup", 2*time.Second, "load before measuring")
 	err := fs.Parse(args)
@@ -56,6 +60,18 @@ func patch(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	r := &patchRun{patchFlags: f, a: newClient(f.base, f.clients*2), name: fmt.Sprintf("load%d", time.Now().UnixNano())}
+	if r.hooks > 0 {
+		recv := newReceiver()
+		stop, err := recv.serve(r.listen)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			stop()
+			ids, repeats := recv.distinct()
+			fmt.Fprintf(out, "  webhook deliveries received by the end of the run: %d (%d repeated webhook-ids)\n", ids, repeats)
+		}()
+	}
 	if err := r.setup(ctx); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
@@ -63,6 +79,9 @@ func patch(ctx context.Context, args []string, out io.Writer) error {
 	what := fmt.Sprintf("%d project(s), unassigned tasks", len(r.projectIDs))
 	if r.assign {
 		what = fmt.Sprintf("%d project(s), tasks assigned to another member (each change notifies them)", len(r.projectIDs))
+	}
+	if r.hooks > 0 {
+		what += fmt.Sprintf(", %d webhook(s) on each project", r.hooks)
 	}
 	report(out, fmt.Sprintf("PATCH /api/v1/tasks/{id}/status, %d clients, %v, %s", r.clients, r.duration, what), lat, nerr, r.duration)
 	if firstErr != nil {
@@ -113,6 +132,9 @@ func (r *patchRun) createProjects(ctx context.Context) error {
 			if err := r.a.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/members", project.ID), map[string]int64{"user_id": r.memberID}, http.StatusCreated, nil); err != nil {
 				return err
 			}
+		}
+		if err := addWebhooks(ctx, r.a, project.ID, r.hooks, "http://"+r.listen, nil); err != nil {
+			return err
 		}
 		r.projectIDs[i] = project.ID
 	}
