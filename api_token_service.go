@@ -77,6 +77,21 @@ func (s *Service) AuthenticateAPIToken(ctx context.Context, secret string) (User
 	return u, t, nil
 }
 
+// LiveAPITokens reports which of the API tokens ids still exist, for the
+// realtime layer: the sockets of the others close, should their
+// revocation's message have been lost.
+func (s *Service) LiveAPITokens(ctx context.Context, ids []int64) (map[int64]bool, error) {
+	owners, err := s.store.APITokenOwners(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	live := make(map[int64]bool, len(owners))
+	for id := range owners {
+		live[id] = true
+	}
+	return live, nil
+}
+
 // RecordTokenUses writes the API token uses AuthenticateAPIToken noted to
 // last_used_at, off the request path, until ctx ends; report receives the
 // errors of failed writes (a lost write only leaves last_used_at older).

@@ -73,6 +73,9 @@ type Reader interface {
 	// APITokenByHash returns the API token stored under hash and its user,
 	// in one read. Returns NotFound "Token not found".
 	APITokenByHash(ctx context.Context, hash string) (APIToken, User, error)
+	// APITokenOwners returns the user of each existing API token among
+	// ids.
+	APITokenOwners(ctx context.Context, ids []int64) (map[int64]int64, error)
 }
 
 // Tx is one unit of work. Everything written through it commits together

@@ -208,8 +208,13 @@ func (h *Hub) reconcileLoop(ctx context.Context) {
 // reconcile reads the newest seq of every active room's project in one
 // query and has each room that is behind fetch what it missed. A room whose
 // project is gone fetches too: its last event (project_deleted) may be the
-// one it missed.
+// one it missed. It also closes the sockets of API tokens that no longer
+// exist, in case their revocation's message was lost.
 func (h *Hub) reconcile(ctx context.Context) error {
+	return errors.Join(h.reconcileRooms(ctx), h.checkTokens(ctx))
+}
+
+func (h *Hub) reconcileRooms(ctx context.Context) error {
 	for _, kind := range []Kind{ProjectStream, UserStream} {
 		h.mu.Lock()
 		var rooms []*room

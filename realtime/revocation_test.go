@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/realtime"
@@ -126,7 +127,7 @@ func TestTokenRevocation(t *testing.T) {
 		t.Fatalf("inbox got %s, want notification#1", m)
 	}
 
-	e.log.pub.Publish(realtime.Message{Kind: realtime.TokenRevoked, ID: revoked})
+	e.log.revokeToken(revoked, true)
 	for i, c := range doomed {
 		if got := events(c.wantClose(ctx, realtime.CloseTokenExpired)); len(got) != 0 {
 			t.Errorf("socket %d: got %v before 4401", i, got)
@@ -140,4 +141,28 @@ func TestTokenRevocation(t *testing.T) {
 	for _, c := range others {
 		c.wantSeqs(ctx, 2, 2)
 	}
+}
+
+// TestLostTokenRevocation: a revocation whose message the broker lost (an
+// outage) still closes the token's sockets, once the hub's reconciler
+// finds the token gone from the database.
+func TestLostTokenRevocation(t *testing.T) {
+	t.Parallel()
+	e := newHubEnv(t, setup{opts: realtime.Options{ReconcileInterval: 20 * time.Millisecond}})
+	ctx := testCtx(t)
+	const pid, user, revoked = 1, 1, 7
+	e.log.project(pid, user)
+	req := member(pid, user, 0, true)
+	req.TokenID = revoked
+	c := e.dial(ctx, req)
+	other := e.dial(ctx, member(pid, user, 0, true))
+	e.log.task(pid, "before", 0)
+	c.wantSeqs(ctx, 1, 1)
+	other.wantSeqs(ctx, 1, 1)
+	e.log.revokeToken(revoked, false)
+	if got := events(c.wantClose(ctx, realtime.CloseTokenExpired)); len(got) != 0 {
+		t.Errorf("got %v before 4401", got)
+	}
+	e.log.task(pid, "after", 0)
+	other.wantSeqs(ctx, 2, 2)
 }

@@ -1,6 +1,7 @@
 package realtime
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -64,4 +65,35 @@ func (ts *tokenSockets) revoke(id int64, now time.Time) {
 	for c := range ts.byToken[id] {
 		c.stop(CloseTokenExpired, "token revoked", false)
 	}
+}
+
+// ids returns the tokens with open sockets.
+func (ts *tokenSockets) ids() []int64 {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ids := make([]int64, 0, len(ts.byToken))
+	for id := range ts.byToken {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// checkTokens closes the sockets of API tokens that no longer exist: the
+// broker carries revocations at most once, and one may be lost in an
+// outage. It reads the database only while such sockets are open.
+func (h *Hub) checkTokens(ctx context.Context) error {
+	ids := h.tokens.ids()
+	if len(ids) == 0 {
+		return nil
+	}
+	live, err := h.source.LiveAPITokens(ctx, ids)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if !live[id] {
+			h.tokens.revoke(id, time.Now())
+		}
+	}
+	return nil
 }

@@ -42,6 +42,11 @@ func (s reads) APITokenByHash(ctx context.Context, hash string) (taskwire.APITok
 	return t, u, nil
 }
 
+// APITokenOwners implements taskwire.Reader.
+func (s reads) APITokenOwners(ctx context.Context, ids []int64) (map[int64]int64, error) {
+	return s.seqsByID(ctx, "SELECT id, user_id FROM api_tokens", ids)
+}
+
 // CreateAPIToken implements taskwire.Tx.
 func (s writes) CreateAPIToken(ctx context.Context, t taskwire.APIToken) (taskwire.APIToken, error) {
 	err := s.row(ctx, `INSERT INTO api_tokens (user_id, name, hash, created_at, expires_at, last_used_at)

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -46,6 +47,25 @@ func testAPITokens(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 		}
 		checkAPIToken(t, tok, other)
 		checkUser(t, u, bob)
+	})
+
+	t.Run("Owners", func(t *testing.T) {
+		s := newStore(t)
+		alice, bob := createUser(t, s, "alice"), createUser(t, s, "bob")
+		a := createAPIToken(t, s, taskwire.APIToken{UserID: alice.ID, Name: "a", Hash: hashOf("a"), CreatedAt: at(0)})
+		b := createAPIToken(t, s, taskwire.APIToken{UserID: bob.ID, Name: "b", Hash: hashOf("b"), CreatedAt: at(0)})
+		gone := createAPIToken(t, s, taskwire.APIToken{UserID: bob.ID, Name: "gone", Hash: hashOf("c"), CreatedAt: at(0)})
+		update(t, s, func(tx taskwire.Tx) error { return tx.DeleteAPIToken(t.Context(), bob.ID, gone.ID) })
+		got, err := s.APITokenOwners(t.Context(), []int64{a.ID, b.ID, gone.ID, b.ID + 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[int64]int64{a.ID: alice.ID, b.ID: bob.ID}; !reflect.DeepEqual(got, want) {
+			t.Errorf("APITokenOwners = %v, want %v", got, want)
+		}
+		if got, err := s.APITokenOwners(t.Context(), nil); err != nil || len(got) != 0 {
+			t.Errorf("APITokenOwners(none) = %v, %v; want empty", got, err)
+		}
 	})
 
 	t.Run("UnknownHash", func(t *testing.T) {
