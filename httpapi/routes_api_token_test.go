@@ -386,3 +386,23 @@ func TestAPITokenRefused(t *testing.T) {
 		t.Errorf("the valid token: %d %s", r.Status, r.Body)
 	}
 }
+
+// BenchmarkBearer compares an authenticated request (GET /users/me) with
+// a login token, whose user is cached, and with an API token, which is
+// read from the database every time.
+func BenchmarkBearer(b *testing.B) {
+	e := newEnv(b)
+	_, jwt := e.user("alice")
+	r := e.do("POST", "/api/v1/users/me/tokens", jwt, map[string]string{"name": "bench"})
+	var tok struct{ Token string }
+	r.JSON(b, &tok)
+	for name, credential := range map[string]string{"JWT": jwt, "APIToken": tok.Token} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if r := e.do("GET", "/api/v1/users/me", credential, nil); r.Status != http.StatusOK {
+					b.Fatalf("%d %s", r.Status, r.Body)
+				}
+			}
+		})
+	}
+}
