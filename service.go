@@ -20,6 +20,8 @@ type Service struct {
 
 	taskProjectsMu sync.Mutex
 	taskProjects   map[int64]int64 // task id → project id; see projectOfTask
+
+	uses *tokenUses // API token uses waiting for RecordTokenUses
 }
 
 // Options tune a Service. The zero value of a field picks its default.
@@ -53,7 +55,7 @@ func NewService(store Store, pub Publisher, hasher PasswordHasher, opts Options)
 	} else if opts.ReminderLead < 0 {
 		opts.ReminderLead = 0 // asked for explicitly: remind when due
 	}
-	return &Service{store: store, pub: pub, hasher: hasher, opts: opts}
+	return &Service{store: store, pub: pub, hasher: hasher, opts: opts, uses: newTokenUses()}
 }
 
 // now is the current time at the precision the store keeps (microseconds),

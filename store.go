@@ -67,6 +67,15 @@ type Reader interface {
 	NotificationSeqs(ctx context.Context, ids []int64) (map[int64]int64, error)
 	// NotificationSettings returns a user's settings (all on when unset).
 	NotificationSettings(ctx context.Context, userID int64) (NotificationSettings, error)
+
+	// APITokens lists a user's API tokens, newest first.
+	APITokens(ctx context.Context, userID int64) ([]APIToken, error)
+	// APITokenByHash returns the API token stored under hash and its user,
+	// in one read. Returns NotFound "Token not found".
+	APITokenByHash(ctx context.Context, hash string) (APIToken, User, error)
+	// APITokenOwners returns the user of each existing API token among
+	// ids.
+	APITokenOwners(ctx context.Context, ids []int64) (map[int64]int64, error)
 }
 
 // Tx is one unit of work. Everything written through it commits together
@@ -156,6 +165,15 @@ type Tx interface {
 	// RecordReminder stores r as its task's reminder, replacing any other.
 	RecordReminder(ctx context.Context, r Reminder) error
 
+	// CreateAPIToken stores t and returns it with its ID.
+	CreateAPIToken(ctx context.Context, t APIToken) (APIToken, error)
+	// DeleteAPIToken deletes the user's token id. Returns NotFound "Token
+	// not found" if the user has no such token.
+	DeleteAPIToken(ctx context.Context, userID, id int64) error
+	// TouchAPIToken sets the token's last_used_at to at, unless it is
+	// already at or after at; a deleted token is no error.
+	TouchAPIToken(ctx context.Context, id int64, at time.Time) error
+
 	// AfterCommit registers f to run once the unit of work has committed.
 	// Hooks run in commit order across the units of work of one store that
 	// have the same write key (see WithWriteKey).
@@ -189,10 +207,13 @@ type Store interface {
 }
 
 // Publisher hands committed events and notifications to the realtime
-// layer. Neither method may block on slow consumers.
+// layer. No method may block on slow consumers.
 type Publisher interface {
 	Publish(e Event)
 	PublishNotification(n Notification)
+	// PublishTokenRevoked says an API token was revoked: every instance
+	// closes the sockets opened with it.
+	PublishTokenRevoked(tokenID int64)
 }
 
 // PasswordHasher hashes and checks passwords.

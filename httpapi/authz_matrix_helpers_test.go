@@ -27,27 +27,34 @@ import (
 type identity string
 
 const (
-	idNoToken      identity = "no-token"           // no credentials at all
-	idExpired      identity = "expired-token"      // the owner's token, expired an hour ago
-	idBadSignature identity = "tampered-signature" // the owner's token with its signature altered
-	idBadPayload   identity = "tampered-payload"   // the member's token re-labelled as the owner's, signature kept
-	idOtherUser    identity = "other-user"         // a signed-in user with data of their own and no tie to the owner
-	idNonMember    identity = "non-member"         // shares another project with the owner, not this one
-	idRemoved      identity = "removed-member"     // was a member of this project, then removed
-	idMissing      identity = "missing-id"         // the owner, naming an id that does not exist
-	idMember       identity = "member"             // a member who is not the owner
-	idOwner        identity = "owner"              // the legitimate user: the control
+	idNoToken      identity = "no-token"               // no credentials at all
+	idExpired      identity = "expired-token"          // the owner's token, expired an hour ago
+	idBadSignature identity = "tampered-signature"     // the owner's token with its signature altered
+	idBadPayload   identity = "tampered-payload"       // the member's token re-labelled as the owner's, signature kept
+	idAPIRevoked   identity = "revoked-api-token"      // the owner's API token, revoked
+	idAPIExpired   identity = "expired-api-token"      // the owner's API token, expired an hour ago
+	idAPIOrphan    identity = "deleted-user-api-token" // the API token of a user since deleted
+	idAPIUnknown   identity = "unknown-api-token"      // well-formed, never issued
+	idAPIMalformed identity = "malformed-api-token"    // tw_ and something that is not 32 bytes of base64url
+	idOtherUser    identity = "other-user"             // a signed-in user with data of their own and no tie to the owner
+	idNonMember    identity = "non-member"             // shares another project with the owner, not this one
+	idRemoved      identity = "removed-member"         // was a member of this project, then removed
+	idMissing      identity = "missing-id"             // the owner, naming an id that does not exist
+	idMember       identity = "member"                 // a member who is not the owner
+	idOwner        identity = "owner"                  // the legitimate user: the control
 )
 
 // identities is the matrix's column order. The owner runs last: its
 // requests may delete what the others were refused.
 var identities = []identity{
 	idNoToken, idExpired, idBadSignature, idBadPayload,
+	idAPIRevoked, idAPIExpired, idAPIOrphan, idAPIUnknown, idAPIMalformed,
 	idOtherUser, idNonMember, idRemoved, idMissing, idMember, idOwner,
 }
 
 // badCredentials are the identities without a valid token.
-var badCredentials = []identity{idNoToken, idExpired, idBadSignature, idBadPayload}
+var badCredentials = []identity{idNoToken, idExpired, idBadSignature, idBadPayload,
+	idAPIRevoked, idAPIExpired, idAPIOrphan, idAPIUnknown, idAPIMalformed}
 
 // outsiders are signed-in users with no right to the owner's project.
 var outsiders = []identity{idOtherUser, idNonMember, idRemoved}
@@ -82,6 +89,8 @@ type authzWorld struct {
 	carol, victim, invitee, login authzUser
 
 	expired, badSignature, badPayload string
+	// API tokens that must not work, by identity.
+	badAPITokens map[identity]string
 
 	inboxProject int64 // carol's project, the owner a member
 	inboxTask    int64 // carol's task assigned to the owner
@@ -146,7 +155,40 @@ func newAuthzWorld(t *testing.T) *authzWorld {
 	w.badSignature = alterSignature(t, w.owner.Token)
 	w.badPayload = withSubject(t, w.member.Token, w.owner.ID)
 	w.checkTokens(t)
+	w.badAPITokens = badAPITokens(t, w.e, w.owner, mk("deleted"))
 	return w
+}
+
+// badAPITokens makes the API tokens the matrix's API token columns send,
+// each checked to fail for the reason its column claims: the revoked one
+// and the deleted user's worked before, the expired one is stored.
+func badAPITokens(t *testing.T, e *env, owner, doomed authzUser) map[identity]string {
+	t.Helper()
+	works := func(tok string) {
+		t.Helper()
+		if r := e.do("GET", "/api/v1/users/me", tok, nil); r.Status != http.StatusOK {
+			t.Fatalf("a fresh API token: %d %s", r.Status, r.Body)
+		}
+	}
+	revoked, revokedID := createAPIToken(t, e, owner.Token, nil)
+	works(revoked)
+	if r := e.do("DELETE", "/api/v1/users/me/tokens/"+itoa(revokedID), owner.Token, nil); r.Status != http.StatusNoContent {
+		t.Fatalf("revoke: %d %s", r.Status, r.Body)
+	}
+	orphan, _ := createAPIToken(t, e, doomed.Token, nil)
+	works(orphan)
+	deleteUser(t, e, doomed.ID)
+	expired := storeAPIToken(t, e, owner.ID, time.Now().Add(-time.Hour))
+	if _, _, err := e.db.APITokenByHash(t.Context(), hashAPIToken(t, expired)); err != nil {
+		t.Fatalf("the expired API token is not stored: %v", err)
+	}
+	return map[identity]string{
+		idAPIRevoked:   revoked,
+		idAPIExpired:   expired,
+		idAPIOrphan:    orphan,
+		idAPIUnknown:   randomAPIToken(),
+		idAPIMalformed: "tw_" + strings.Repeat("A", 42) + "=",
+	}
 }
 
 // checkTokens makes sure each bad token fails for the reason its column
@@ -219,6 +261,9 @@ func (w *authzWorld) token(who identity) string {
 		return w.badSignature
 	case idBadPayload:
 		return w.badPayload
+	}
+	if tok, ok := w.badAPITokens[who]; ok {
+		return tok
 	}
 	if u := w.viewer(who); u != nil {
 		return u.Token
@@ -321,6 +366,14 @@ func (fx *authzFixture) newComment(t *testing.T) int64 {
 		"body": fx.w.plant(fx.w.next("comment"), membersOnly...),
 	})
 	return createdID(t, r)
+}
+
+// newAPIToken makes an API token of the owner's, its name for the
+// owner's eyes only, and returns its id.
+func (fx *authzFixture) newAPIToken(t *testing.T) int64 {
+	t.Helper()
+	_, id := createAPIToken(t, fx.e, fx.w.owner.Token, map[string]string{"name": fx.w.plant(fx.w.next("api-token"), idOwner)})
+	return id
 }
 
 func (fx *authzFixture) projectPath(suffix string) string {

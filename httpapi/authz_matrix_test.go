@@ -102,6 +102,7 @@ const (
 	msgTaskNotFound    = "Task not found"
 	msgNoteNotFound    = "Notification not found"
 	msgCommentNotFound = "Comment not found"
+	msgTokenNotFound   = "Token not found"
 )
 
 // fixedPath returns a request builder for a path without ids.
@@ -252,6 +253,21 @@ func authzRoutes() []authzRoute {
 			fixedPath("/api/v1/users/me/notification-settings", nil)),
 		selfRoute("PUT", "/api/v1/users/me/notification-settings", allow(http.StatusOK, bodyIs(`{"email": "<any>"}`)),
 			fixedPath("/api/v1/users/me/notification-settings", map[string]any{"email": map[string]bool{"member_added": true}})),
+		// API tokens: everyone makes and lists their own; revoking
+		// someone else's is told it does not exist.
+		selfRoute("POST", "/api/v1/users/me/tokens", allow(http.StatusCreated, apiTokenCreated),
+			fixedPath("/api/v1/users/me/tokens", map[string]string{"name": "matrix"})),
+		selfRoute("GET", "/api/v1/users/me/tokens", allow(http.StatusOK, apiTokensListed), fixedPath("/api/v1/users/me/tokens", nil)),
+		{method: "DELETE", path: "/api/v1/users/me/tokens/{token_id}",
+			outsider: deny(http.StatusNotFound, msgTokenNotFound), member: deny(http.StatusNotFound, msgTokenNotFound),
+			owner: noBody, missing: &authzOutcome{status: http.StatusNotFound, detail: msgTokenNotFound},
+			request: func(t *testing.T, fx *authzFixture, who identity) (string, any) {
+				id := int64(missingID)
+				if who != idMissing {
+					id = fx.newAPIToken(t)
+				}
+				return "/api/v1/users/me/tokens/" + itoa(id), nil
+			}},
 		// Everyone searches; nobody finds what is not theirs (routes_search_test.go).
 		selfRoute("GET", "/api/v1/search", allow(http.StatusOK, searchFindsOnlyOwn), searchFixtureTask),
 
@@ -380,6 +396,31 @@ func bodyIs(want string) func(*testing.T, *authzFixture, identity, response) {
 func nonEmpty(t *testing.T, _ *authzFixture, _ identity, r response) {
 	if len(r.Body) == 0 {
 		t.Error("empty body")
+	}
+}
+
+// apiTokenCreated: the answer holds the secret, once.
+func apiTokenCreated(t *testing.T, _ *authzFixture, _ identity, r response) {
+	var tok struct {
+		ID    int64  `json:"id"`
+		Name  string `json:"name"`
+		Token string `json:"token"`
+	}
+	r.JSON(t, &tok)
+	if tok.ID <= 0 || tok.Name != "matrix" || !strings.HasPrefix(tok.Token, "tw_") {
+		t.Errorf("created %s, want an id, the name and a tw_ secret", truncate(r.Body))
+	}
+}
+
+// apiTokensListed: a list of the caller's tokens, never a secret (the
+// owner's token names are markers: nobody else sees them).
+func apiTokensListed(t *testing.T, _ *authzFixture, _ identity, r response) {
+	var ts []map[string]any
+	r.JSON(t, &ts)
+	for _, tok := range ts {
+		if _, ok := tok["token"]; ok {
+			t.Errorf("a listed token carries its secret: %v", tok)
+		}
 	}
 }
 

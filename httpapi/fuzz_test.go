@@ -27,6 +27,8 @@ type fuzzEnv struct {
 	aliceID, bobID, carolID int64
 	alice, bob, carol       string
 	projectID, taskID       int64
+	// aliceAPI is an API token of alice's.
+	aliceAPI string
 }
 
 func newFuzzEnv(f *testing.F) *fuzzEnv {
@@ -44,6 +46,12 @@ func newFuzzEnv(f *testing.F) *fuzzEnv {
 			map[string]any{"title": "task " + strconv.Itoa(i), "assignee_id": fe.bobID, "status": []string{"todo", "in_progress", "done"}[i]}, 201)
 	}
 	fe.taskID = idOf(f, r)
+	r = fe.must(f, "POST", "/api/v1/users/me/tokens", fe.alice, map[string]string{"name": "fuzz"}, 201)
+	var tok struct{ Token string }
+	if err := json.Unmarshal(r.Body, &tok); err != nil {
+		f.Fatal(err)
+	}
+	fe.aliceAPI = tok.Token
 	return fe
 }
 
@@ -393,6 +401,27 @@ func FuzzCreateProjectBody(f *testing.F) {
 	})
 }
 
+func FuzzCreateAPITokenBody(f *testing.F) {
+	fe := newFuzzEnv(f)
+	future := time.Now().Add(24 * time.Hour).UTC().Format(time.RFC3339)
+	seedJSON(f, []string{
+		`{"name": "ci"}`, `{"name": "  ci  "}`, `{"name": ""}`, `{"name": "   "}`, `{"name": "` + strings.Repeat("n", 101) + `"}`,
+		`{"name": "ci", "expires_at": null}`, `{"name": "ci", "expires_at": "` + future + `"}`,
+		`{"name": "ci", "expires_at": "2001-01-01T00:00:00Z"}`, `{"name": "ci", "expires_at": "tomorrow"}`,
+		`{"name": "ci", "expires_at": 1}`, `{"name": "a\u0000b"}`, `{"name": ["ci"]}`, `{"token": "tw_x"}`,
+	}, "name", "expires_at")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := fe.send(t, "POST", "/api/v1/users/me/tokens", fe.carol, body)
+		expectSane(t, r, func(t *testing.T, b any) {
+			shape(`{"id": "<int>", "name": "<string>", "token": "<string>", "created_at": "<rfc3339>", "expires_at": "<any>", "last_used_at": null}`)(t, b)
+			tok := b.(map[string]any)["token"].(string)
+			if _, ok := taskwire.ParseAPIToken(tok); !ok {
+				t.Fatalf("created a token that does not parse: %q", tok)
+			}
+		})
+	})
+}
+
 func FuzzAddMemberBody(f *testing.F) {
 	fe := newFuzzEnv(f)
 	seedJSON(f, []string{
@@ -643,7 +672,9 @@ func FuzzAuthorizationHeader(f *testing.F) {
 	for _, v := range []string{"", "Bearer " + fe.alice, "bearer " + fe.alice, "BEARER " + fe.alice, "Bearer  " + fe.alice,
 		"Bearer " + fe.alice + " ", "Bearer " + fe.alice + "x", "Bearer", "Bearer ", "Basic YTpi", "Token " + fe.alice, fe.alice,
 		"Bearer " + expired, "Bearer a.b.c", "Bearer ..", "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.", "Bearer \xff",
-		"Bearer " + strings.Repeat("A", 10000), "Bearer " + fe.alice + ", Bearer " + fe.bob} {
+		"Bearer " + strings.Repeat("A", 10000), "Bearer " + fe.alice + ", Bearer " + fe.bob,
+		"Bearer " + fe.aliceAPI, "bearer " + fe.aliceAPI + " ", "Bearer " + fe.aliceAPI + "A", "Bearer " + fe.aliceAPI[:len(fe.aliceAPI)-1],
+		"Bearer tw_", "Bearer tw_" + strings.Repeat("_", 43), "Bearer TW_" + fe.aliceAPI[3:]} {
 		f.Add(v)
 	}
 	f.Fuzz(func(t *testing.T, v string) {
@@ -660,11 +691,16 @@ func FuzzAuthorizationHeader(f *testing.F) {
 		})
 		switch r.Status {
 		case http.StatusOK:
-			// Only "Bearer <a token this server signed>" authenticates, and
-			// as the token's user. (Seed tokens come from the coordinating
-			// process, so they are not fe's own strings.)
+			// Only "Bearer <a token this server signed>" or alice's API
+			// token authenticates, and as the token's user. (Seed tokens
+			// come from the coordinating process, so they are not fe's own
+			// strings.)
 			scheme, token, _ := strings.Cut(v, " ")
-			claims, err := fe.tokens.Verify(strings.TrimSpace(token))
+			token = strings.TrimSpace(token)
+			claims, err := fe.tokens.Verify(token)
+			if token == fe.aliceAPI {
+				claims, err = auth.Claims{UserID: fe.aliceID}, nil
+			}
 			if !strings.EqualFold(scheme, "bearer") || err != nil {
 				t.Fatalf("authenticated by %q (%v)", v, err)
 			}

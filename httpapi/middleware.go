@@ -250,32 +250,58 @@ func (s *Server) bearer(ctx context.Context, header string) (taskwire.User, *api
 	if header == "" || !strings.EqualFold(scheme, "bearer") || strings.TrimSpace(token) == "" {
 		return taskwire.User{}, detail(http.StatusUnauthorized, "Not authenticated")
 	}
-	u, _, err := s.userForToken(ctx, strings.TrimSpace(token))
-	return u, err
+	c, err := s.userForToken(ctx, strings.TrimSpace(token))
+	return c.user, err
 }
 
-// userForToken verifies a token and loads its user.
-func (s *Server) userForToken(ctx context.Context, token string) (taskwire.User, time.Time, *apiError) {
+// caller is who a credential authenticates.
+type caller struct {
+	user taskwire.User
+	// expires is when the credential stops working (zero: never).
+	expires time.Time
+	// tokenID is the API token used (0: a login JWT).
+	tokenID int64
+}
+
+// userForToken verifies a login JWT or an API token (tw_...) and loads its
+// user. An API token is looked up on every request, never cached, so its
+// revocation or its user's deletion takes effect at once on every
+// instance; a JWT's user is cached for a short while.
+func (s *Server) userForToken(ctx context.Context, token string) (caller, *apiError) {
 	bad := detail(http.StatusUnauthorized, "Could not validate credentials")
+	if taskwire.IsAPIToken(token) {
+		u, t, err := s.svc.AuthenticateAPIToken(ctx, token)
+		if taskwire.ErrorKind(err) == taskwire.Unauthenticated {
+			return caller{}, bad
+		}
+		if err != nil {
+			return caller{}, fromDomain(loggerFrom(ctx, s.logger), err)
+		}
+		c := caller{user: u, tokenID: t.ID}
+		if t.ExpiresAt != nil {
+			c.expires = *t.ExpiresAt
+		}
+		return c, nil
+	}
 	claims, err := s.tokens.Verify(token)
 	if err != nil {
-		return taskwire.User{}, time.Time{}, bad
+		return caller{}, bad
 	}
 	now := time.Now()
 	if u, ok := s.users.get(claims.UserID, now); ok {
-		return u, claims.ExpiresAt, nil
+		return caller{user: u, expires: claims.ExpiresAt}, nil
 	}
 	u, err := s.svc.User(ctx, claims.UserID)
 	if err == nil {
 		s.users.put(u, now)
 	}
 	if taskwire.ErrorKind(err) == taskwire.NotFound {
-		return taskwire.User{}, time.Time{}, bad
+		return caller{}, bad
 	}
 	if err != nil {
-		return taskwire.User{}, time.Time{}, fromDomain(loggerFrom(ctx, s.logger), err)
+		return caller{}, fromDomain(loggerFrom(ctx, s.logger), err)
 	}
-	return u, claims.ExpiresAt, nil
+	return caller{user: u, expires: claims.ExpiresAt}, nil
 }
 
 // clientAddr is the address rate limits count against.

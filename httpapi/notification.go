@@ -93,21 +93,23 @@ func (s *Server) putSettings(ctx context.Context, in *putSettingsInput) (*settin
 	return &settingsOutput{Body: set}, nil
 }
 
-// notificationSocket serves /ws/notifications?token=<JWT>[&since=SEQ]: the
+// notificationSocket serves /ws/notifications?token=<JWT or API token>[&since=SEQ]: the
 // caller's notifications, pushed as they commit, in protocol 2. A bad token
 // is refused at the handshake with 403.
 func (s *Server) notificationSocket(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	user, expires, ok := s.socketUser(w, r)
+	who, ok := s.socketUser(w, r)
 	if !ok {
 		return
 	}
+	user := who.user
 	last, err := s.svc.NotificationSeq(ctx, user.ID)
 	if err != nil {
 		writeError(w, fromDomain(loggerFrom(ctx, s.logger), err))
 		return
 	}
-	req := realtime.JoinRequest{Kind: realtime.UserStream, ID: user.ID, UserID: user.ID, Username: user.Username, Expires: expires}
+	req := realtime.JoinRequest{Kind: realtime.UserStream, ID: user.ID, UserID: user.ID, Username: user.Username,
+		Expires: who.expires, TokenID: who.tokenID}
 	if !s.streamParams(w, r, last, true, &req) {
 		return
 	}

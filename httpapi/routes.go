@@ -28,6 +28,7 @@ func (s *Server) routes() {
 	s.opsRoutes(api)
 	s.authRoutes(api)
 	s.userRoutes(api)
+	s.apiTokenRoutes(api)
 	s.projectRoutes(api)
 	s.taskRoutes(api)
 	s.commentRoutes(api)
@@ -71,7 +72,7 @@ func (s *Server) documentRawRoutes() {
 			"The protocols (events, resume with since, close codes) are documented in /asyncapi.yaml.",
 		Parameters: []*huma.Param{
 			{Name: "project_id", In: "path", Required: true, Schema: &huma.Schema{Type: "integer"}},
-			{Name: "token", In: "query", Required: true, Description: "JWT access token", Schema: &huma.Schema{Type: "string"}},
+			{Name: "token", In: "query", Required: true, Description: "JWT access token or API token (tw_...)", Schema: &huma.Schema{Type: "string"}},
 			{Name: "v", In: "query", Description: "Protocol: 1 (the seed's, the default) or 2", Schema: &huma.Schema{Type: "integer", Enum: []any{1, 2}}},
 			{Name: "since", In: "query", Description: "Replay every event after this seq first (protocol 2)", Schema: &huma.Schema{Type: "integer", Minimum: ptr(0.0)}},
 		},
@@ -88,7 +89,7 @@ func (s *Server) documentRawRoutes() {
 			"as {\"event\": \"notification\", \"data\": {...}, \"seq\": N}, in protocol 2 (caught_up, heartbeats). " +
 			"Refused with 403 for a bad token. See /asyncapi.yaml.",
 		Parameters: []*huma.Param{
-			{Name: "token", In: "query", Required: true, Description: "JWT access token", Schema: &huma.Schema{Type: "string"}},
+			{Name: "token", In: "query", Required: true, Description: "JWT access token or API token (tw_...)", Schema: &huma.Schema{Type: "string"}},
 			{Name: "v", In: "query", Description: "Protocol: 2 only", Schema: &huma.Schema{Type: "integer", Enum: []any{2}}},
 			{Name: "since", In: "query", Description: "Replay every notification after this seq first", Schema: &huma.Schema{Type: "integer", Minimum: ptr(0.0)}},
 		},

@@ -16,7 +16,7 @@ import (
 	"github.com/taskwire/taskwire/realtime"
 )
 
-// projectSocket serves /ws/projects/{project_id}?token=<JWT>[&v=2][&since=SEQ].
+// projectSocket serves /ws/projects/{project_id}?token=<JWT or API token>[&v=2][&since=SEQ].
 // A bad token, an unknown project or a non-member is refused at the
 // handshake with 403, as the seed did; nothing is sent on connect. Without
 // v=2 or since the socket speaks the seed's protocol (asyncapi.yaml).
@@ -29,10 +29,11 @@ func (s *Server) projectSocket(w http.ResponseWriter, r *http.Request) {
 		writeError(w, forbidden)
 		return
 	}
-	user, expires, ok := s.socketUser(w, r)
+	who, ok := s.socketUser(w, r)
 	if !ok {
 		return
 	}
+	user := who.user
 	p, err := s.svc.CheckMember(ctx, user, projectID)
 	if err != nil {
 		if k := taskwire.ErrorKind(err); k == taskwire.NotFound || k == taskwire.Forbidden {
@@ -46,7 +47,8 @@ func (s *Server) projectSocket(w http.ResponseWriter, r *http.Request) {
 	// an event committed between this read and the socket joining its room
 	// (the client may already be acting on its open socket) is still
 	// delivered.
-	req := realtime.JoinRequest{Kind: realtime.ProjectStream, ID: projectID, UserID: user.ID, Username: user.Username, Expires: expires}
+	req := realtime.JoinRequest{Kind: realtime.ProjectStream, ID: projectID, UserID: user.ID, Username: user.Username,
+		Expires: who.expires, TokenID: who.tokenID}
 	if !s.streamParams(w, r, p.LastSeq, false, &req) {
 		return
 	}
@@ -95,19 +97,20 @@ func (s *Server) streamParams(w http.ResponseWriter, r *http.Request, last int64
 	return true
 }
 
-// socketUser authenticates a WebSocket handshake by its ?token=. A bad
-// token is refused with 403 before any upgrade, as the seed did; it
-// answers the client itself when it reports false.
-func (s *Server) socketUser(w http.ResponseWriter, r *http.Request) (taskwire.User, time.Time, bool) {
-	user, expires, aerr := s.userForToken(r.Context(), r.URL.Query().Get("token"))
+// socketUser authenticates a WebSocket handshake by its ?token= (a login
+// JWT or an API token). A bad token is refused with 403 before any
+// upgrade, as the seed did; it answers the client itself when it reports
+// false.
+func (s *Server) socketUser(w http.ResponseWriter, r *http.Request) (caller, bool) {
+	who, aerr := s.userForToken(r.Context(), r.URL.Query().Get("token"))
 	if aerr == nil {
-		return user, expires, true
+		return who, true
 	}
 	if aerr.status < 500 {
 		aerr = detail(http.StatusForbidden, "Forbidden")
 	}
 	writeError(w, aerr)
-	return taskwire.User{}, time.Time{}, false
+	return caller{}, false
 }
 
 // upgrade completes the WebSocket handshake and hands the socket to the hub.

@@ -11,9 +11,13 @@ import (
 type Kind uint8
 
 // Stream kinds: a project's events, and a user's notifications.
+// TokenRevoked is not a stream: its messages (ID the API token) ask every
+// instance to close the sockets opened with a revoked token, and every
+// instance receives them.
 const (
 	ProjectStream Kind = iota + 1
 	UserStream
+	TokenRevoked
 )
 
 // Message is one entry of a stream as the broker carries it: the stream
@@ -72,6 +76,11 @@ func (p Publisher) Publish(e taskwire.Event) { p.Broker.Publish(EventMessage(e))
 // PublishNotification implements taskwire.Publisher.
 func (p Publisher) PublishNotification(n taskwire.Notification) {
 	p.Broker.Publish(NotificationMessage(n))
+}
+
+// PublishTokenRevoked implements taskwire.Publisher.
+func (p Publisher) PublishTokenRevoked(tokenID int64) {
+	p.Broker.Publish(Message{Kind: TokenRevoked, ID: tokenID})
 }
 
 // MemoryBroker is the single-instance broker: an unbounded in-process

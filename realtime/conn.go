@@ -22,6 +22,7 @@ type conn struct {
 	raw      syscall.RawConn // nc's file descriptor, for non-blocking writes; nil if it has none
 	userID   int64
 	username string
+	tokenID  int64 // the API token the socket was opened with; 0 for a JWT
 	// v2: the socket speaks protocol 2 — every event type of the log,
 	// presence, resync_required, caught_up and heartbeat. A protocol 1
 	// socket is the seed's: it is sent the seed's three event types only.
@@ -166,6 +167,9 @@ func (c *conn) finish() {
 	}
 	if c.expiry != nil {
 		c.expiry.Stop()
+	}
+	if c.tokenID != 0 {
+		c.room.hub.tokens.remove(c)
 	}
 	c.room.remove(c)
 	c.room.hub.release(c.room)

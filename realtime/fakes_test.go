@@ -24,6 +24,7 @@ type fakeLog struct {
 	mu       sync.Mutex // guards the fields below
 	projects map[int64]*fakeProject
 	inboxes  map[int64][]taskwire.Notification
+	revoked  map[int64]bool // API tokens that no longer exist
 }
 
 // fakeProject is one project's log. events holds the retained events,
@@ -38,7 +39,7 @@ type fakeProject struct {
 var _ realtime.Source = (*fakeLog)(nil)
 
 func newFakeLog(pub realtime.Broker) *fakeLog {
-	return &fakeLog{pub: pub, projects: map[int64]*fakeProject{}, inboxes: map[int64][]taskwire.Notification{}}
+	return &fakeLog{pub: pub, projects: map[int64]*fakeProject{}, inboxes: map[int64][]taskwire.Notification{}, revoked: map[int64]bool{}}
 }
 
 // project creates a project with members and no events.
@@ -200,6 +201,31 @@ func (l *fakeLog) NotificationSeqs(_ context.Context, ids []int64) (map[int64]in
 	out := map[int64]int64{}
 	for _, id := range ids {
 		out[id] = int64(len(l.inboxes[id]))
+	}
+	return out, nil
+}
+
+// revokeToken deletes an API token; publish says whether its revocation
+// is published, as the service does after the commit, or lost.
+func (l *fakeLog) revokeToken(id int64, publish bool) {
+	l.mu.Lock()
+	l.revoked[id] = true
+	l.mu.Unlock()
+	if publish {
+		l.pub.Publish(realtime.Message{Kind: realtime.TokenRevoked, ID: id})
+	}
+}
+
+// LiveAPITokens implements realtime.Source: every token is live until
+// revokeToken.
+func (l *fakeLog) LiveAPITokens(_ context.Context, ids []int64) (map[int64]bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := map[int64]bool{}
+	for _, id := range ids {
+		if !l.revoked[id] {
+			out[id] = true
+		}
 	}
 	return out, nil
 }

@@ -107,6 +107,7 @@ type Hub struct {
 	opts   Options
 
 	writeSlots chan struct{} // one value per socket write under way; see conn.writeLocked
+	tokens     *tokenSockets // sockets opened with API tokens, for revocation
 	repairs    prometheus.Counter
 	sockets    prometheus.Gauge
 
@@ -140,6 +141,7 @@ func NewHub(logger *slog.Logger, source Source, broker Broker, opts Options) *Hu
 	opts.defaults()
 	h := &Hub{logger: logger, source: source, broker: broker, opts: opts, rooms: map[topic]*room{},
 		writeSlots: make(chan struct{}, opts.WriteConcurrency),
+		tokens:     newTokenSockets(),
 		marksReady: make(chan struct{}, 1),
 		repairs: prometheus.NewCounter(prometheus.CounterOpts{Name: "taskwire_realtime_gap_repairs_total",
 			Help: "Times a room read events it had not received from the broker (a gap, or the reconciler finding it behind) from the database."}),
@@ -206,8 +208,13 @@ func (h *Hub) reconcileLoop(ctx context.Context) {
 // reconcile reads the newest seq of every active room's project in one
 // query and has each room that is behind fetch what it missed. A room whose
 // project is gone fetches too: its last event (project_deleted) may be the
-// one it missed.
+// one it missed. It also closes the sockets of API tokens that no longer
+// exist, in case their revocation's message was lost.
 func (h *Hub) reconcile(ctx context.Context) error {
+	return errors.Join(h.reconcileRooms(ctx), h.checkTokens(ctx))
+}
+
+func (h *Hub) reconcileRooms(ctx context.Context) error {
 	for _, kind := range []Kind{ProjectStream, UserStream} {
 		h.mu.Lock()
 		var rooms []*room
@@ -238,6 +245,10 @@ func (h *Hub) reconcile(ctx context.Context) error {
 }
 
 func (h *Hub) dispatch(e Message) {
+	if e.Kind == TokenRevoked {
+		h.tokens.revoke(e.ID, time.Now())
+		return
+	}
 	if e.Seq == 0 && e.Kind != 0 {
 		// Presence from another instance; ours went out directly.
 		if e.Origin == h.opts.Instance {

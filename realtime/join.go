@@ -36,6 +36,9 @@ type JoinRequest struct {
 	// Expires is when the caller's token expires; the socket closes then
 	// with CloseTokenExpired.
 	Expires time.Time
+	// TokenID is the API token the socket was opened with (0: a login
+	// JWT); its revocation closes the socket with CloseTokenExpired.
+	TokenID int64
 	// Buffered holds bytes the client sent right after its handshake that
 	// the upgrade had already read.
 	Buffered []byte
@@ -58,7 +61,7 @@ func (h *Hub) Join(ctx context.Context, nc net.Conn, req JoinRequest) error {
 		return err
 	}
 	c := &conn{
-		room: r, nc: nc, userID: req.UserID, username: req.Username, v2: req.V2 || req.Resume,
+		room: r, nc: nc, userID: req.UserID, username: req.Username, v2: req.V2 || req.Resume, tokenID: req.TokenID,
 		stopped: make(chan struct{}), readDone: make(chan struct{}), catchUp: -1,
 	}
 	// The socket outlives the HTTP request that opened it.
@@ -85,6 +88,10 @@ func (h *Hub) Join(ctx context.Context, nc net.Conn, req JoinRequest) error {
 		c.raw, _ = sc.SyscallConn()
 	}
 	r.add(c)
+	if c.tokenID != 0 && !h.tokens.add(c) {
+		// Revoked after the handshake checked it.
+		c.stop(CloseTokenExpired, "token revoked", false)
+	}
 	if h.isClosing() {
 		// Shutdown began after room counted c but may have stopped the
 		// room's connections before add: c is stopped here instead.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/realtime"
@@ -90,4 +91,78 @@ func TestRevocation(t *testing.T) {
 		}
 		c.wantSeqs(ctx, 5, 7)
 	})
+}
+
+// TestTokenRevocation: revoking an API token closes every socket opened
+// with it — project rooms and notification streams alike — with 4401, and
+// one that joins after the revocation arrived closes at once; sockets of
+// other tokens and of login JWTs carry on.
+func TestTokenRevocation(t *testing.T) {
+	t.Parallel()
+	e := newHubEnv(t, setup{})
+	ctx := testCtx(t)
+	const pid, user, revoked, kept = 1, 1, 7, 8
+	e.log.project(pid, user)
+	withToken := func(req realtime.JoinRequest, token int64) realtime.JoinRequest {
+		req.TokenID = token
+		return req
+	}
+	inbox := realtime.JoinRequest{Kind: realtime.UserStream, ID: user, UserID: user, Username: "user1", V2: true}
+	doomed := []*client{
+		e.dial(ctx, withToken(member(pid, user, 0, true), revoked)),
+		e.dial(ctx, withToken(member(pid, user, 0, false), revoked)),
+		e.dial(ctx, withToken(inbox, revoked)),
+	}
+	others := []*client{
+		e.dial(ctx, withToken(member(pid, user, 0, true), kept)),
+		e.dial(ctx, member(pid, user, 0, true)),
+	}
+	// Every socket has joined once it is sent something.
+	e.log.task(pid, "before", 0)
+	e.log.notify(user, 1)
+	for _, c := range append([]*client{doomed[0], doomed[1]}, others...) {
+		c.wantSeqs(ctx, 1, 1)
+	}
+	if m := doomed[2].nextEvent(ctx); m.String() != "notification#1" {
+		t.Fatalf("inbox got %s, want notification#1", m)
+	}
+
+	e.log.revokeToken(revoked, true)
+	for i, c := range doomed {
+		if got := events(c.wantClose(ctx, realtime.CloseTokenExpired)); len(got) != 0 {
+			t.Errorf("socket %d: got %v before 4401", i, got)
+		}
+	}
+	late := e.dial(ctx, withToken(member(pid, user, 1, true), revoked))
+	if got := events(late.wantClose(ctx, realtime.CloseTokenExpired)); len(got) != 0 {
+		t.Errorf("joined after the revocation: got %v before 4401", got)
+	}
+	e.log.task(pid, "after", 0)
+	for _, c := range others {
+		c.wantSeqs(ctx, 2, 2)
+	}
+}
+
+// TestLostTokenRevocation: a revocation whose message the broker lost (an
+// outage) still closes the token's sockets, once the hub's reconciler
+// finds the token gone from the database.
+func TestLostTokenRevocation(t *testing.T) {
+	t.Parallel()
+	e := newHubEnv(t, setup{opts: realtime.Options{ReconcileInterval: 20 * time.Millisecond}})
+	ctx := testCtx(t)
+	const pid, user, revoked = 1, 1, 7
+	e.log.project(pid, user)
+	req := member(pid, user, 0, true)
+	req.TokenID = revoked
+	c := e.dial(ctx, req)
+	other := e.dial(ctx, member(pid, user, 0, true))
+	e.log.task(pid, "before", 0)
+	c.wantSeqs(ctx, 1, 1)
+	other.wantSeqs(ctx, 1, 1)
+	e.log.revokeToken(revoked, false)
+	if got := events(c.wantClose(ctx, realtime.CloseTokenExpired)); len(got) != 0 {
+		t.Errorf("got %v before 4401", got)
+	}
+	e.log.task(pid, "after", 0)
+	other.wantSeqs(ctx, 2, 2)
 }

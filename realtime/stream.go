@@ -28,6 +28,10 @@ type Source interface {
 	NotificationSeqs(ctx context.Context, ids []int64) (map[int64]int64, error)
 	// ReplayNotifications returns up to limit notifications after since.
 	ReplayNotifications(ctx context.Context, userID, since int64, limit int) ([]taskwire.Notification, error)
+
+	// LiveAPITokens reports which of the API tokens ids still exist (not
+	// revoked, their user not deleted).
+	LiveAPITokens(ctx context.Context, ids []int64) (map[int64]bool, error)
 }
 
 // topic names one stream.

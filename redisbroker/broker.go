@@ -42,7 +42,8 @@ var (
 
 // New connects to Redis at url (redis://[user:pass@]host:port/db) and
 // checks that it answers. Channels are named prefix+"p:<id>" (projects) and
-// prefix+"u:<id>" (users).
+// prefix+"u:<id>" (users); API token revocations go to prefix+"tokens",
+// which every instance subscribes to for as long as it runs.
 func New(ctx context.Context, logger *slog.Logger, client *redis.Client, prefix string, reg prometheus.Registerer) (*Broker, error) {
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -54,7 +55,7 @@ func New(ctx context.Context, logger *slog.Logger, client *redis.Client, prefix 
 	}
 	b := &Broker{
 		logger: logger, client: client, prefix: prefix,
-		ps:         client.Subscribe(ctx),
+		ps:         client.Subscribe(ctx, prefix+"tokens"),
 		out:        make(chan realtime.Message, 65536),
 		subs:       map[string]int{},
 		published:  counter("taskwire_broker_published_total", "Messages published to Redis."),
@@ -72,6 +73,9 @@ func New(ctx context.Context, logger *slog.Logger, client *redis.Client, prefix 
 func (b *Broker) Ping(ctx context.Context) error { return b.client.Ping(ctx).Err() }
 
 func (b *Broker) channel(kind realtime.Kind, id int64) string {
+	if kind == realtime.TokenRevoked {
+		return b.prefix + "tokens"
+	}
 	if kind == realtime.UserStream {
 		return b.prefix + "u:" + strconv.FormatInt(id, 10)
 	}
@@ -204,7 +208,7 @@ func encode(m realtime.Message) []byte {
 }
 
 func decode(b []byte) (realtime.Message, error) {
-	if len(b) < 26 || (realtime.Kind(b[0]) != realtime.ProjectStream && realtime.Kind(b[0]) != realtime.UserStream) ||
+	if len(b) < 26 || (realtime.Kind(b[0]) != realtime.ProjectStream && realtime.Kind(b[0]) != realtime.UserStream && realtime.Kind(b[0]) != realtime.TokenRevoked) ||
 		len(b) < 26+int(b[25]) {
 		return realtime.Message{}, errors.New("malformed message")
 	}

@@ -20,6 +20,7 @@ func TestEncodeDecode(t *testing.T) {
 		{Kind: realtime.ProjectStream, ID: 7, Seq: 42, Payload: []byte(`{"event":"task_created"}`), Revoke: -1},
 		{Kind: realtime.UserStream, ID: 1 << 40, Seq: 1, Payload: []byte(`{}`)},
 		{Kind: realtime.ProjectStream, ID: 3, Payload: []byte(`{"event":"presence_joined"}`), Origin: "host-12-abcd"},
+		{Kind: realtime.TokenRevoked, ID: 12},
 	} {
 		got, err := decode(encode(m))
 		if err != nil || got.Kind != m.Kind || got.ID != m.ID || got.Seq != m.Seq || got.Revoke != m.Revoke ||
@@ -36,7 +37,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(append(make([]byte, 25), 200))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := decode(b)
-		if err == nil && m.Kind != realtime.ProjectStream && m.Kind != realtime.UserStream {
+		if err == nil && m.Kind != realtime.ProjectStream && m.Kind != realtime.UserStream && m.Kind != realtime.TokenRevoked {
 			t.Fatalf("decoded a message of kind %d", m.Kind)
 		}
 	})
@@ -96,6 +97,56 @@ func TestBrokersCarryMessages(t *testing.T) {
 	case m := <-got:
 		t.Fatalf("received a message of an unsubscribed stream: %+v", m)
 	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+// TestTokenRevocationsReachEveryBroker: an API token's revocation reaches
+// every instance, its own included, without any subscription asked for.
+func TestTokenRevocationsReachEveryBroker(t *testing.T) {
+	c, prefix := redisClient(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	logger := slog.New(slog.DiscardHandler)
+	type received struct {
+		broker string
+		m      realtime.Message
+	}
+	got := make(chan received, 16)
+	subscribed := make(chan struct{}, 2)
+	var brokers []*Broker
+	for _, name := range []string{"a", "b"} {
+		br, err := New(ctx, logger, c, prefix, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		brokers = append(brokers, br)
+		go br.Run(ctx, func(m realtime.Message) {
+			if m.Kind == 0 {
+				subscribed <- struct{}{}
+				return
+			}
+			got <- received{name, m}
+		})
+	}
+	for range brokers {
+		select {
+		case <-subscribed:
+		case <-ctx.Done():
+			t.Fatal("not subscribed")
+		}
+	}
+	brokers[0].Publish(realtime.Message{Kind: realtime.TokenRevoked, ID: 42})
+	seen := map[string]bool{}
+	for len(seen) < 2 {
+		select {
+		case r := <-got:
+			if r.m.Kind != realtime.TokenRevoked || r.m.ID != 42 {
+				t.Fatalf("broker %s received %+v", r.broker, r.m)
+			}
+			seen[r.broker] = true
+		case <-ctx.Done():
+			t.Fatalf("revocation reached only %v", seen)
+		}
 	}
 }
 

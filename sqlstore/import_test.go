@@ -121,6 +121,23 @@ func fillSource(t *testing.T, db *sqlstore.DB) {
 			Body: []byte(`{"id":1}`), CreatedAt: at(59)})
 		return errors.Join(err1, err2, err3)
 	})
+	// API tokens: one with an expiry and a use, one without either, and one
+	// revoked (deleted) in between.
+	exp := at(90)
+	for i, tok := range []taskwire.APIToken{
+		{UserID: ada, Name: "ci", Hash: "hash-1", CreatedAt: at(80), ExpiresAt: &exp},
+		{UserID: ada, Name: "revoked", Hash: "hash-2", CreatedAt: at(81)},
+		{UserID: bob, Name: "bot", Hash: "hash-3", CreatedAt: at(82)},
+	} {
+		mustUpdate(t, db, func(tx taskwire.Tx) error {
+			_, err := tx.CreateAPIToken(ctx, tok)
+			if err == nil && i == 0 {
+				err = tx.TouchAPIToken(ctx, 1, at(85))
+			}
+			return err
+		})
+	}
+	mustUpdate(t, db, func(tx taskwire.Tx) error { return tx.DeleteAPIToken(ctx, ada, 2) })
 }
 
 // dump reads everything fillSource wrote back through the store's readers,
@@ -159,6 +176,9 @@ func dump(t *testing.T, db *sqlstore.DB) map[string]any {
 		put("comments of task", id+1)(db.Comments(ctx, id+1, taskwire.Page{}))
 	}
 	put("idempotency")(db.Idempotency(ctx, 1, "tasks", "k-1"))
+	for _, id := range users {
+		put("api tokens of", id)(db.APITokens(ctx, id))
+	}
 	put("membership rows")(db.RawColumn(ctx, "SELECT CAST(id AS TEXT) || ' ' || CAST(project_id AS TEXT) || ' ' || CAST(user_id AS TEXT) FROM project_members ORDER BY id"))
 	for _, q := range []string{"SELECT updated_at FROM projects ORDER BY id", "SELECT created_at FROM project_members ORDER BY id"} {
 		raw, err := db.RawColumn(ctx, q)
@@ -245,7 +265,7 @@ func TestImport(t *testing.T) {
 				}
 			}
 			if rows := rowCounts(stats); !reflect.DeepEqual(rows, map[string]int64{"users": 3, "projects": 2, "project_members": 3,
-				"tasks": 5, "task_labels": 2, "task_reminders": 1, "comments": 2, "events": 6, "idempotency_keys": 1, "notifications": 3, "notification_settings": 1}) {
+				"tasks": 5, "task_labels": 2, "task_reminders": 1, "comments": 2, "events": 6, "idempotency_keys": 1, "notifications": 3, "notification_settings": 1, "api_tokens": 2}) {
 				t.Errorf("rows copied %v", rows)
 			}
 			for _, tr := range stats.Tables {
@@ -368,7 +388,7 @@ func TestImportSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rows := rowCounts(stats); !reflect.DeepEqual(rows, map[string]int64{"users": 4, "projects": 2, "project_members": 5, "tasks": 5,
-		"task_labels": 0, "task_reminders": 0, "comments": 0, "events": 0, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0}) {
+		"task_labels": 0, "task_reminders": 0, "comments": 0, "events": 0, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0, "api_tokens": 0}) {
 		t.Errorf("rows copied %v", rows)
 	}
 	if fileSum(t, path) != sha256.Sum256(seed) {
@@ -523,11 +543,11 @@ func TestImportLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("imported %+v in %v", stats.Tables, time.Since(began))
-	if last != (sqlstore.Progress{Table: "notification_settings"}) {
-		t.Errorf("last progress report %+v, want notification_settings 0/0", last)
+	if last != (sqlstore.Progress{Table: "api_tokens"}) {
+		t.Errorf("last progress report %+v, want api_tokens 0/0", last)
 	}
 	if rows := rowCounts(stats); !reflect.DeepEqual(rows, map[string]int64{"users": users, "projects": projects, "project_members": 0,
-		"tasks": tasks, "task_labels": 0, "task_reminders": 0, "comments": 0, "events": events, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0}) {
+		"tasks": tasks, "task_labels": 0, "task_reminders": 0, "comments": 0, "events": events, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0, "api_tokens": 0}) {
 		t.Errorf("rows copied %v", rows)
 	}
 	for _, id := range []int64{1, 2, 3, 5, 49_999, tasks} {

@@ -27,6 +27,7 @@ import (
 // once, so subtests never see each other's rows.
 func Run(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 	t.Run("Users", func(t *testing.T) { testUsers(t, newStore) })
+	t.Run("APITokens", func(t *testing.T) { testAPITokens(t, newStore) })
 	t.Run("Projects", func(t *testing.T) { testProjects(t, newStore) })
 	t.Run("Members", func(t *testing.T) { testMembers(t, newStore) })
 	t.Run("Tasks", func(t *testing.T) { testTasks(t, newStore) })

@@ -219,6 +219,9 @@ func (a *App) Run(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { a.janitor(loops) })
+	wg.Go(func() {
+		a.svc.RecordTokenUses(loops, func(err error) { a.logger.Warn("api tokens: last_used_at not written", "err", err) })
+	})
 	if a.pprof != nil {
 		wg.Go(a.pprof.serve)
 	}

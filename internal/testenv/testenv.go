@@ -67,3 +67,6 @@ func (Discard) Publish(taskwire.Event) {}
 
 // PublishNotification implements taskwire.Publisher.
 func (Discard) PublishNotification(taskwire.Notification) {}
+
+// PublishTokenRevoked implements taskwire.Publisher.
+func (Discard) PublishTokenRevoked(int64) {}

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from './clock.js';
 import { Http, defaultRetry, randomKey, type FetchLike, type RetryOptions } from './http.js';
 import { authApi } from './rest/auth.js';
+import { apiTokensApi } from './rest/api-tokens.js';
 import { commentsApi } from './rest/comments.js';
 import type { RestContext } from './rest/context.js';
 import { eventsApi } from './rest/events.js';
@@ -80,7 +81,7 @@ export interface LiveBoardOptions {
   snapshotAttempts?: number;
 }
 
-/** Builds a client. REST methods are grouped (`auth`, `users`, `projects`, `tasks`, `comments`, `events`, `notifications`, `ops`). */
+/** Builds a client. REST methods are grouped (`auth`, `users`, `apiTokens`, `projects`, `tasks`, `comments`, `events`, `notifications`, `ops`). */
 export function createClient(options: ClientOptions) {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
@@ -122,6 +123,8 @@ export function createClient(options: ClientOptions) {
   return {
     auth: authApi(ctx),
     users: usersApi(ctx),
+    /** The caller's API tokens: `create`, `list`, `revoke`. */
+    apiTokens: apiTokensApi(ctx),
     projects,
     tasks,
     comments: commentsApi(ctx),

@@ -462,6 +462,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/me/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API Tokens
+         * @description The caller's API tokens, newest first, without their secrets. `last_used_at` is kept to within about a minute.
+         */
+        get: operations["list_api_tokens_api_v1_users_me_tokens_get"];
+        put?: never;
+        /**
+         * Create API Token
+         * @description Make an API token for scripts and integrations. It works wherever a login token does: `Authorization: Bearer tw_...` on every route, `?token=tw_...` on the sockets. The secret (`token`) is in this answer only; the server keeps just its SHA-256.
+         */
+        post: operations["create_api_token_api_v1_users_me_tokens_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke API Token
+         * @description Delete one of the caller's API tokens. From then on it is refused (401) on every instance, and the sockets opened with it are closed with 4401.
+         */
+        delete: operations["revoke_api_token_api_v1_users_me_tokens__token_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/app/": {
         parameters: {
             query?: never;
@@ -648,6 +692,17 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        APIToken: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string | null;
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            last_used_at: string | null;
+            name: string;
+        };
         AddMemberInputBody: {
             email?: string;
             /**
@@ -664,6 +719,17 @@ export interface components {
             error?: string;
             /** Format: int64 */
             oldest_seq?: number;
+        };
+        ApiTokenBody: {
+            /**
+             * Format: date-time
+             * @description When the token stops working (RFC 3339, in the future), or null (the default) for never.
+             */
+            expires_at?: string | null;
+            /** @description 1 to 100 characters once surrounding spaces are trimmed; no control characters. */
+            name: string;
+        } & {
+            [key: string]: unknown;
         };
         Comment: {
             /** Format: int64 */
@@ -715,6 +781,19 @@ export interface components {
             title: string;
         } & {
             [key: string]: unknown;
+        };
+        CreatedAPIToken: {
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            expires_at: string | null;
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            last_used_at: string | null;
+            name: string;
+            /** @description The secret: tw_ and 43 characters. Shown only in this answer; store it now. */
+            token: string;
         };
         Event: {
             /** Format: int64 */
@@ -2922,6 +3001,152 @@ export interface operations {
             };
         };
     };
+    list_api_tokens_api_v1_users_me_tokens_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["APIToken"][] | null;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    create_api_token_api_v1_users_me_tokens_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiTokenBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedAPIToken"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    revoke_api_token_api_v1_users_me_tokens__token_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description API token id. */
+                token_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Internal Server Error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     web_app: {
         parameters: {
             query?: never;
@@ -3113,7 +3338,7 @@ export interface operations {
     notification_socket: {
         parameters: {
             query: {
-                /** @description JWT access token */
+                /** @description JWT access token or API token (tw_...) */
                 token: string;
                 /** @description Protocol: 2 only */
                 v?: 2;
@@ -3152,7 +3377,7 @@ export interface operations {
     project_socket: {
         parameters: {
             query: {
-                /** @description JWT access token */
+                /** @description JWT access token or API token (tw_...) */
                 token: string;
                 /** @description Protocol: 1 (the seed's, the default) or 2 */
                 v?: 1 | 2;

@@ -16,6 +16,10 @@ export type Comment = Schemas['Comment'];
 export type PresenceEntry = Schemas['PresenceEntry'];
 export type LabelCount = Schemas['LabelCount'];
 export type NotificationSettings = Schemas['NotificationSettings'];
+/** An API token as listed: never its secret. */
+export type ApiToken = Schemas['APIToken'];
+/** An API token as created: with its secret, `token`, shown this once. */
+export type CreatedApiToken = Schemas['CreatedAPIToken'];
 export type ApiError = Schemas['ApiError'];
 /** An event as the REST log returns it (`data` untyped; see events.ts for the typed union). */
 export type LogEvent = Schemas['Event'];
@@ -30,6 +34,8 @@ export type UpdateTaskInput = Schemas['UpdateTaskInputBody'];
 export type CommentInput = Schemas['CommentBody'];
 export type PutSettingsInput = Schemas['PutSettingsInputBody'];
 export type AddMemberInput = Schemas['AddMemberInputBody'];
+/** `{name, expires_at?}`. */
+export type ApiTokenInput = Schemas['ApiTokenBody'];
 
 export type TokenResponse = Schemas['TokenOutputBody'];
 export type MessageResponse = Schemas['MessageOutputBody'];

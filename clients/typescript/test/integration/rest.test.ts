@@ -134,6 +134,23 @@ describe('REST against the real server', { skip: bin === undefined ? 'no Go tool
     assert.equal((await bob.notifications.settings.get()).email['task_assigned'], false);
   });
 
+  it('makes an API token that signs a client in, lists it and revokes it', async () => {
+    const created = await alice.apiTokens.create({ name: 'integration' });
+    assert.match(created.token, /^tw_[A-Za-z0-9_-]{43}$/);
+    const viaToken = createClient({ baseUrl: server.url, token: created.token });
+    assert.equal((await viaToken.users.me()).id, (await alice.users.me()).id);
+    const listed = await alice.apiTokens.list();
+    assert.deepEqual(
+      listed.map((t) => [t.id, t.name, 'token' in t]),
+      [[created.id, 'integration', false]],
+    );
+    await alice.apiTokens.revoke(created.id);
+    const refused = await viaToken.users.me().catch((e: unknown) => e);
+    assert.ok(refused instanceof TaskwireError && refused.status === 401);
+    const again = await alice.apiTokens.revoke(created.id).catch((e: unknown) => e);
+    assert.ok(again instanceof TaskwireError && again.status === 404);
+  });
+
   it('removes a member, deletes a task and the project', async () => {
     await alice.projects.update(projectId, { name: 'Launched' });
     await alice.tasks.delete(taskId);
