@@ -231,7 +231,8 @@ func (s *sock) readCentrifugo(ctx context.Context, sentAt []atomic.Int64, delive
 			if seq, ok := centrifugoSeq(line); ok {
 				s.account(seq, now, 0, sentAt, delivered)
 			} else if bytes.Equal(line, cfPing) {
-				_ = ws.WriteFrame(s.nc, ws.MaskFrameInPlace(ws.NewTextFrame(cfPing)))
+				// A new slice: masking works in place.
+				_ = ws.WriteFrame(s.nc, ws.MaskFrameInPlace(ws.NewTextFrame([]byte("{}"))))
 			}
 		}
 	}
