@@ -48,7 +48,7 @@ func addCentrifugoFlags(fs interface {
 	fs.StringVar(&f.key, "centrifugo-key", "twload-api-key", "Centrifugo's http_api.key")
 	fs.StringVar(&f.secret, "centrifugo-secret", "twload-hmac-secret", "Centrifugo's client.token.hmac_secret_key, to sign the connection JWTs")
 	fs.StringVar(&f.channel, "centrifugo-channel", "twload", "the channel (without a namespace) the sockets subscribe to")
-	fs.IntVar(&f.payload, "payload", 300, "size in bytes of the data of each Centrifugo publication (Taskwire's task.created frame is about this size)")
+	fs.IntVar(&f.payload, "payload", 280, "size in bytes of the data of each Centrifugo publication: with the push envelope, a socket frame of about 325 bytes, the size of Taskwire's task_created frame")
 }
 
 // checkCentrifugoFlags refuses the fanout flags the Centrifugo target does
