@@ -20,6 +20,10 @@
 #   CF_HISTORY=0            1: keep 1,000 publications for 5 minutes per channel and
 #                           force recovery on subscribe (the analogue of Taskwire's
 #                           event log and `since`), 0: plain broadcast
+#   CF_WS_TUNED=0           1: the WebSocket memory knobs Centrifugo documents for many
+#                           mostly idle connections (websocket.read_buffer_size 512,
+#                           websocket.use_write_buffer_pool), as Taskwire's sockets
+#                           have small buffers; 0: Centrifugo's defaults
 #   CF_LOG_LEVEL=warn
 #
 # The server's log goes to <cache>/centrifugo.log. It runs with the calling
@@ -41,6 +45,7 @@ API_KEY=${CF_API_KEY:-twload-api-key}
 SECRET=${CF_HMAC_SECRET:-twload-hmac-secret}
 HISTORY=${CF_HISTORY:-0}
 LOG_LEVEL=${CF_LOG_LEVEL:-warn}
+WS_TUNED=${CF_WS_TUNED:-0}
 
 install() {
 	if [ -x "$BIN" ]; then return; fi
@@ -64,6 +69,10 @@ config() {
 	if [ "$HISTORY" = 1 ]; then
 		history='"history_size": 1000, "history_ttl": "300s", "force_recovery": true,'
 	fi
+	local websocket=""
+	if [ "$WS_TUNED" = 1 ]; then
+		websocket='"websocket": { "read_buffer_size": 512, "use_write_buffer_pool": true },'
+	fi
 	cat >"$CONFIG" <<EOF
 {
   "http_server": { "port": $PORT },
@@ -76,6 +85,7 @@ config() {
     }
   },
   "http_api": { "key": "$API_KEY" },
+  $websocket
   "health": { "enabled": true },
   "usage_stats": { "disabled": true }
 }
@@ -94,7 +104,7 @@ start() {
 	local pid=$!
 	for _ in $(seq 100); do
 		if curl -fsS -o /dev/null "http://127.0.0.1:$PORT/health" 2>/dev/null; then
-			echo "Centrifugo $VERSION pid $pid on :$PORT, core $CPU, history=$HISTORY, open files $(ulimit -n); log $LOG" >&2
+			echo "Centrifugo $VERSION pid $pid on :$PORT, core $CPU, history=$HISTORY, tuned WebSocket buffers=$WS_TUNED, open files $(ulimit -n); log $LOG" >&2
 			echo "$pid"
 			return
 		fi
