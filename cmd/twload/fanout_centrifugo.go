@@ -207,7 +207,7 @@ var (
 // readCentrifugo reads s until it fails or closes, as read does for
 // Taskwire's sockets. A frame holds one or more newline-separated replies
 // and pushes; each publication counts through account. Centrifugo's
-// application pings (an empty object) get their pong.
+// application pings (an empty object) get their pong and count in beats.
 func (s *sock) readCentrifugo(ctx context.Context, sentAt []atomic.Int64, delivered *atomic.Int64) {
 	in := s.br
 	if in == nil {
@@ -231,6 +231,9 @@ func (s *sock) readCentrifugo(ctx context.Context, sentAt []atomic.Int64, delive
 			if seq, ok := centrifugoSeq(line); ok {
 				s.account(seq, now, 0, sentAt, delivered)
 			} else if bytes.Equal(line, cfPing) {
+				// Counted as the idle report's heartbeats: like protocol
+				// 2's, an application message each socket is sent.
+				s.beats.Add(1)
 				// A new slice: masking works in place.
 				_ = ws.WriteFrame(s.nc, ws.MaskFrameInPlace(ws.NewTextFrame([]byte("{}"))))
 			}

@@ -159,6 +159,9 @@ func TestReadCentrifugoAccounting(t *testing.T) {
 	if s.dups != 2 || s.gaps != 1 || s.ooo != 1 || s.lastSeq.Load() != 6 || !s.closed.Load() {
 		t.Errorf("dups %d gaps %d ooo %d last %d closed %v; want 2 1 1 6 true", s.dups, s.gaps, s.ooo, s.lastSeq.Load(), s.closed.Load())
 	}
+	if s.beats.Load() != 2 {
+		t.Errorf("%d pings counted, want 2", s.beats.Load())
+	}
 	if len(s.lat) != 5 {
 		t.Errorf("%d latencies, want 5 (1, 2, 3, 5, 6)", len(s.lat))
 	}
