@@ -29,6 +29,8 @@ type fanoutFlags struct {
 	stalled  int
 	v2       bool
 	idle     time.Duration
+	target   string // taskwire or centrifugo
+	cf       centrifugoFlags
 }
 
 // parseFanoutFlags parses the fanout scenario's command line.
@@ -47,8 +49,19 @@ func parseFanoutFlags(args []string) (fanoutFlags, error) {
 	fs.IntVar(&f.stalled, "stalled", 0, "extra sockets that never read (4 KiB receive buffer), to see they do not slow the others")
 	fs.BoolVar(&f.v2, "v2", false, "open the sockets with protocol 2 (presence, caught_up, heartbeats) instead of the seed's")
 	fs.DurationVar(&f.idle, "idle", 0, "hold the sockets open and idle this long before sending, reporting the server's CPU time (with -pid)")
-	err := fs.Parse(args)
-	return f, err
+	fs.StringVar(&f.target, "target", "taskwire", "the server measured: taskwire, or centrifugo (scripts/centrifugo.sh; see the -centrifugo-* flags)")
+	addCentrifugoFlags(fs, &f.cf)
+	if err := fs.Parse(args); err != nil {
+		return f, err
+	}
+	switch f.target {
+	case "taskwire":
+	case "centrifugo":
+		return f, f.checkCentrifugo()
+	default:
+		return f, fmt.Errorf("-target %q: want taskwire or centrifugo", f.target)
+	}
+	return f, nil
 }
 
 // fanoutRun is the state of one fanout scenario, carried from the setup
@@ -68,6 +81,8 @@ type fanoutRun struct {
 	stalledConns []net.Conn
 	readWG       sync.WaitGroup // the socks' readers
 
+	centrifugo *centrifugo // with -target centrifugo, else nil
+
 	maxEvents int            // events sentAt has room for
 	sentAt    []atomic.Int64 // send time (Unix ns) of each event, by seq - baseSeq
 	sent      atomic.Int64
@@ -86,13 +101,17 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	r := &fanoutRun{fanoutFlags: f, out: out, wsBase: strings.Replace(strings.TrimRight(f.base, "/"), "http", "ws", 1)}
-	if err := r.setup(ctx); err != nil {
+	setup, dial := r.setup, r.dialSockets
+	if f.target == "centrifugo" {
+		setup, dial = func(context.Context) error { return r.setupCentrifugo() }, r.dialCentrifugo
+	}
+	if err := setup(ctx); err != nil {
 		return err
 	}
 	rssBefore := rss(r.pid)
 	dialCtx, cancelDial := context.WithCancel(ctx)
 	defer cancelDial()
-	if err := r.dialSockets(dialCtx); err != nil {
+	if err := dial(dialCtx); err != nil {
 		return err
 	}
 	defer r.closeStalled()
@@ -241,6 +260,10 @@ func (r *fanoutRun) startReaders(ctx context.Context) {
 	}
 	r.sentAt = make([]atomic.Int64, r.maxEvents+1)
 	for _, s := range r.socks {
+		if r.centrifugo != nil {
+			r.readWG.Go(func() { s.readCentrifugo(ctx, r.sentAt, &r.delivered) })
+			continue
+		}
 		r.readWG.Go(func() { s.read(ctx, r.baseSeq, r.sentAt, &r.delivered) })
 	}
 }
@@ -262,7 +285,9 @@ func (r *fanoutRun) sendMutations(ctx context.Context) (start time.Time, took ti
 	sendCtx, stopSend := context.WithTimeout(ctx, r.duration)
 	defer stopSend()
 	start = time.Now()
-	r.writer.token = r.owner.token
+	if r.centrifugo == nil {
+		r.writer.token = r.owner.token
+	}
 	if r.rate > 0 {
 		r.sendAtRate(ctx, sendCtx)
 	} else {
@@ -303,8 +328,13 @@ func (r *fanoutRun) sendFlatOut(ctx, sendCtx context.Context) {
 // end and every event sent is counted.
 func (r *fanoutRun) sendOne(ctx context.Context) {
 	k := r.sent.Add(1)
+	now := time.Now().UnixNano()
 	if int(k) < len(r.sentAt) {
-		r.sentAt[k].Store(time.Now().UnixNano())
+		r.sentAt[k].Store(now)
+	}
+	if r.centrifugo != nil {
+		r.publishCentrifugo(ctx, k, now)
+		return
 	}
 	if err := r.writer.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/tasks", r.project), []byte(`{"title":"fanout"}`), http.StatusCreated, nil); err != nil {
 		r.sendErrs.Add(1)
@@ -315,6 +345,12 @@ func (r *fanoutRun) sendOne(ctx context.Context) {
 // sockets opened. With concurrent senders, requests cut off by the deadline
 // may or may not have committed: the log says how many events there are.
 func (r *fanoutRun) countEvents(ctx context.Context) (int64, error) {
+	if r.centrifugo != nil {
+		// Centrifugo keeps no log to ask: the publications sent, whether
+		// or not the API accepted them (a refused one counts as lost and
+		// as a send error).
+		return r.sent.Load(), nil
+	}
 	var last []json1
 	if err := r.owner.call(ctx, "GET", fmt.Sprintf("/api/v1/projects/%d/events?since=%d", r.project, r.baseSeq), nil, http.StatusOK, &last); err != nil {
 		return 0, err

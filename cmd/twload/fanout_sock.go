@@ -78,31 +78,43 @@ func (s *sock) read(ctx context.Context, baseSeq int64, sentAt []atomic.Int64, d
 		if i < 0 || bytes.HasPrefix(msg, caughtUpKey) || bytes.HasPrefix(msg, heartbeatKey) {
 			continue // presence, protocol 2's control messages
 		}
-		j := i + len(seqKey)
-		k := j
-		for k < len(msg) && msg[k] >= '0' && msg[k] <= '9' {
-			k++
-		}
-		seq, err := strconv.ParseInt(string(msg[j:k]), 10, 64)
-		if err != nil {
+		seq, ok := parseSeq(msg[i+len(seqKey):])
+		if !ok {
 			continue
 		}
-		delivered.Add(1)
-		switch {
-		case seq == s.last+1:
-		case seq <= s.last:
-			s.dups++
-			continue
-		default:
-			s.gaps += seq - s.last - 1
-			s.ooo++
-		}
-		s.last = seq
-		s.lastSeq.Store(seq)
-		if n := seq - baseSeq; n > 0 && int(n) < len(sentAt) {
-			if at := sentAt[n].Load(); at != 0 {
-				s.lat = append(s.lat, int32((now-at)/1000))
-			}
+		s.account(seq, now, baseSeq, sentAt, delivered)
+	}
+}
+
+// parseSeq parses the decimal number b starts with.
+func parseSeq(b []byte) (int64, bool) {
+	k := 0
+	for k < len(b) && b[k] >= '0' && b[k] <= '9' {
+		k++
+	}
+	seq, err := strconv.ParseInt(string(b[:k]), 10, 64)
+	return seq, err == nil
+}
+
+// account counts the delivery of event seq, received at now (Unix ns): a
+// duplicate, a gap before it, and its latency if its send time is in
+// sentAt (indexed by seq - baseSeq).
+func (s *sock) account(seq, now, baseSeq int64, sentAt []atomic.Int64, delivered *atomic.Int64) {
+	delivered.Add(1)
+	switch {
+	case seq == s.last+1:
+	case seq <= s.last:
+		s.dups++
+		return
+	default:
+		s.gaps += seq - s.last - 1
+		s.ooo++
+	}
+	s.last = seq
+	s.lastSeq.Store(seq)
+	if n := seq - baseSeq; n > 0 && int(n) < len(sentAt) {
+		if at := sentAt[n].Load(); at != 0 {
+			s.lat = append(s.lat, int32((now-at)/1000))
 		}
 	}
 }

@@ -6,6 +6,10 @@
 //
 //	twload fanout -url http://127.0.0.1:8080 -sockets 10000 -rate 20 -duration 30s -pid $(pidof taskwire)
 //
+// The same against Centrifugo (scripts/centrifugo.sh), for comparison:
+//
+//	twload fanout -target centrifugo -centrifugo-api http://127.0.0.1:8000/api -centrifugo-ws ws://127.0.0.1:8000/connection/websocket -sockets 10000 -rate 20 -pid $PID
+//
 // resume: how long a socket takes to receive N missed events with since:
 //
 //	twload resume -url http://127.0.0.1:8080 -events 1000
