@@ -235,6 +235,7 @@ func importTables() []importTable {
 		{"idempotency_keys", columns("user_id scope key request_hash body created_at:time"), "user_id, scope, key", false},
 		{"notifications", columns("id user_id seq type project_id task_id actor_id read:bool created_at:time data"), "id", true},
 		{"notification_settings", columns("user_id kind email:bool"), "user_id, kind", false},
+		{"invitations", columns("id project_id email invited_by token_hash created_at:time expires_at:time accepted_at:time accepted_by"), "id", true},
 	}
 }
 
