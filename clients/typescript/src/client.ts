@@ -4,6 +4,7 @@ import { authApi } from './rest/auth.js';
 import { commentsApi } from './rest/comments.js';
 import type { RestContext } from './rest/context.js';
 import { eventsApi } from './rest/events.js';
+import { invitationsApi } from './rest/invitations.js';
 import { notificationsRestApi } from './rest/notifications.js';
 import { opsApi } from './rest/ops.js';
 import { projectsApi } from './rest/projects.js';
@@ -80,7 +81,7 @@ export interface LiveBoardOptions {
   snapshotAttempts?: number;
 }
 
-/** Builds a client. REST methods are grouped (`auth`, `users`, `projects`, `tasks`, `comments`, `events`, `notifications`, `ops`). */
+/** Builds a client. REST methods are grouped (`auth`, `users`, `projects`, `tasks`, `comments`, `invitations`, `events`, `notifications`, `ops`). */
 export function createClient(options: ClientOptions) {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
@@ -125,6 +126,8 @@ export function createClient(options: ClientOptions) {
     projects,
     tasks,
     comments: commentsApi(ctx),
+    /** Invitations by email: `create`, `list`, `revoke` (the owner) and `accept` (the invitee). */
+    invitations: invitationsApi(ctx),
     events,
     ops: opsApi(ctx),
     /** `search(q, {limit})`: full-text search over the caller's tasks, best first. */
