@@ -22,13 +22,20 @@ const (
 	NotifyMentioned         NotificationType = "mentioned"
 	NotifyTaskCommented     NotificationType = "task_commented"
 	NotifyTaskDueSoon       NotificationType = "task_due_soon"
+	// NotifyInvitationAccepted tells a project's owner that someone joined
+	// through an invitation (in the app only, no email).
+	NotifyInvitationAccepted NotificationType = "invitation_accepted"
 )
+
+// EmailInvitation is the kind of the email that carries an invitation to
+// an address, which may have no account: it is not a notification type.
+const EmailInvitation NotificationType = "invitation"
 
 // NotificationTypes lists every type.
 var NotificationTypes = []NotificationType{
 	NotifyTaskAssigned, NotifyTaskStatusChanged, NotifyTaskUpdated,
 	NotifyTaskDeleted, NotifyMemberAdded, NotifyMemberRemoved,
-	NotifyMentioned, NotifyTaskCommented,
+	NotifyMentioned, NotifyTaskCommented, NotifyInvitationAccepted,
 }
 
 // EmailKinds are the notification types that also send an email; each
@@ -62,9 +69,13 @@ type NotificationData struct {
 	// task_commented notification.
 	CommentID int64 `json:"comment_id,omitempty"`
 	// DueAt is the due date a task_due_soon notification reminds of.
-	DueAt     *time.Time `json:"due_at,omitempty"`
-	TaskID    int64      `json:"task_id,omitempty"`
-	ProjectID int64      `json:"project_id,omitempty"`
+	DueAt *time.Time `json:"due_at,omitempty"`
+	// Email and InvitationID name the invitation an invitation_accepted
+	// notification is about.
+	Email        string `json:"email,omitempty"`
+	InvitationID int64  `json:"invitation_id,omitempty"`
+	TaskID       int64  `json:"task_id,omitempty"`
+	ProjectID    int64  `json:"project_id,omitempty"`
 }
 
 // NotificationFilter narrows an inbox listing.
@@ -98,4 +109,10 @@ type EmailJob struct {
 	// (zero: after the queue's debounce; a past time: at once).
 	DueAt time.Time
 	At    time.Time
+	// InvitationID and Token are an invitation email's (Kind
+	// EmailInvitation; UserID is 0): the job reads the address from the
+	// invitation, and carries the token itself because the store keeps
+	// only its hash.
+	InvitationID int64
+	Token        string
 }

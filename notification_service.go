@@ -189,16 +189,24 @@ type Email struct {
 	CommentExcerpt string
 	// DueAt is a reminder's due date.
 	DueAt time.Time
+	// Token and ExpiresAt are an invitation's (Kind EmailInvitation): the
+	// link accepts it until then.
+	Token     string
+	ExpiresAt time.Time
 }
 
 // PrepareEmail decides, when a job runs, whether its email is still due
 // and gathers what it says. It is not due when the user turned that kind
 // off, when the task has been reassigned since (a quick A → B → C emails
 // only C) or deleted, when the user has left the project since, or, for a
-// mention, when the comment has been deleted or no longer mentions them.
+// mention, when the comment has been deleted or no longer mentions them;
+// an invitation's, when it has been revoked, accepted or has expired.
 func (s *Service) PrepareEmail(ctx context.Context, job EmailJob) (Email, bool, error) {
-	if job.Kind == NotifyTaskDueSoon {
+	switch job.Kind {
+	case NotifyTaskDueSoon:
 		return s.remind(ctx, job)
+	case EmailInvitation:
+		return s.prepareInvitation(ctx, job)
 	}
 	u, wants, err := s.recipient(ctx, job.UserID, job.Kind)
 	if err != nil || !wants {

@@ -141,25 +141,32 @@ func (s *Service) AddMember(ctx context.Context, actor User, projectID int64, se
 			return nil
 		}
 		m, err = idempotent(ctx, tx, idem, s.now(), check, func() (Member, error) {
-			if err := tx.AddMember(ctx, projectID, u.ID); err != nil {
-				return Member{}, err
-			}
-			data := memberAddedData{ProjectID: projectID, UserID: u.ID, User: UserRef{ID: u.ID, Username: u.Username}}
-			e, err := s.emit(ctx, tx, projectID, actor.ID, EventMemberAdded, data)
-			if err != nil {
-				return Member{}, err
-			}
-			if err := s.notify(ctx, tx, actor, p, nil, u.ID, NotifyMemberAdded, NotificationData{}); err != nil {
-				return Member{}, err
-			}
-			if err := s.email(ctx, tx, EmailJob{Kind: NotifyMemberAdded, UserID: u.ID, ProjectID: projectID, Seq: e.Seq, ActorID: actor.ID}); err != nil {
-				return Member{}, err
-			}
-			return Member{ProjectID: projectID, UserID: u.ID, User: u}, nil
+			return s.addMember(ctx, tx, actor, p, u)
 		})
 		return err
 	})
 	return m, err
+}
+
+// addMember makes u a member of p in tx, by actor's doing: the row, the
+// member_added event, and, unless u is the actor (who joined by accepting
+// an invitation), u's notification and email.
+func (s *Service) addMember(ctx context.Context, tx Tx, actor User, p Project, u User) (Member, error) {
+	if err := tx.AddMember(ctx, p.ID, u.ID); err != nil {
+		return Member{}, err
+	}
+	data := memberAddedData{ProjectID: p.ID, UserID: u.ID, User: UserRef{ID: u.ID, Username: u.Username}}
+	e, err := s.emit(ctx, tx, p.ID, actor.ID, EventMemberAdded, data)
+	if err != nil {
+		return Member{}, err
+	}
+	if err := s.notify(ctx, tx, actor, p, nil, u.ID, NotifyMemberAdded, NotificationData{}); err != nil {
+		return Member{}, err
+	}
+	if err := s.email(ctx, tx, EmailJob{Kind: NotifyMemberAdded, UserID: u.ID, ProjectID: p.ID, Seq: e.Seq, ActorID: actor.ID}); err != nil {
+		return Member{}, err
+	}
+	return Member{ProjectID: p.ID, UserID: u.ID, User: u}, nil
 }
 
 // RemoveMember removes a user from a project: the owner may remove anyone

@@ -36,6 +36,9 @@ type Options struct {
 	// ReminderLead is how long before a task is due its assignee is
 	// reminded (0: DefaultReminderLead; negative: when it is due).
 	ReminderLead time.Duration
+	// InvitationTTL is how long an invitation can be accepted (0:
+	// DefaultInvitationTTL).
+	InvitationTTL time.Duration
 }
 
 // NewService returns a Service over the given store, publisher and
@@ -54,6 +57,9 @@ func NewService(store Store, pub Publisher, hasher PasswordHasher, opts Options)
 		opts.ReminderLead = DefaultReminderLead
 	} else if opts.ReminderLead < 0 {
 		opts.ReminderLead = 0 // asked for explicitly: remind when due
+	}
+	if opts.InvitationTTL <= 0 {
+		opts.InvitationTTL = DefaultInvitationTTL
 	}
 	return &Service{store: store, pub: pub, hasher: hasher, opts: opts, uses: newTokenUses()}
 }

@@ -76,6 +76,14 @@ type Reader interface {
 	// APITokenOwners returns the user of each existing API token among
 	// ids.
 	APITokenOwners(ctx context.Context, ids []int64) (map[int64]int64, error)
+	// Invitation returns one invitation. Returns NotFound "Invitation not
+	// found".
+	Invitation(ctx context.Context, id int64) (Invitation, error)
+	// InvitationByToken returns the invitation whose token has the hash
+	// (see InvitationTokenHash). Returns NotFound "Invitation not found".
+	InvitationByToken(ctx context.Context, tokenHash string) (Invitation, error)
+	// Invitations lists a project's invitations, oldest first (by id).
+	Invitations(ctx context.Context, projectID int64) ([]Invitation, error)
 }
 
 // Tx is one unit of work. Everything written through it commits together
@@ -173,6 +181,20 @@ type Tx interface {
 	// TouchAPIToken sets the token's last_used_at to at, unless it is
 	// already at or after at; a deleted token is no error.
 	TouchAPIToken(ctx context.Context, id int64, at time.Time) error
+	// CreateInvitation stores inv (its project must exist; its TokenHash
+	// must be unique) and returns it with its ID.
+	CreateInvitation(ctx context.Context, inv Invitation) (Invitation, error)
+	// DeleteInvitation deletes an invitation. Returns NotFound "Invitation
+	// not found". A project's invitations are deleted with it.
+	DeleteInvitation(ctx context.Context, id int64) error
+	// LockInvitation is InvitationByToken that also holds the invitation
+	// against concurrent writers until the unit of work ends, so that two
+	// units accepting it run one after the other.
+	LockInvitation(ctx context.Context, tokenHash string) (Invitation, error)
+	// AcceptInvitation marks a pending invitation accepted by userID at
+	// at. Returns Gone "Invitation is no longer valid" if it has been
+	// accepted already, NotFound if it does not exist.
+	AcceptInvitation(ctx context.Context, id, userID int64, at time.Time) error
 
 	// AfterCommit registers f to run once the unit of work has committed.
 	// Hooks run in commit order across the units of work of one store that

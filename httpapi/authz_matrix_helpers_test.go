@@ -376,6 +376,16 @@ func (fx *authzFixture) newAPIToken(t *testing.T) int64 {
 	return id
 }
 
+// newInvitation invites a fresh address, the owner's to see only, to the
+// fixture's project, and returns its id and token. It is stored directly,
+// as the route would store it, because the token travels only by email.
+func (fx *authzFixture) newInvitation(t *testing.T) (int64, string) {
+	t.Helper()
+	email := fx.w.plant(fx.w.next("invitee"), idOwner) + "@example.com"
+	id, token := fx.e.storeInvitation(fx.project, fx.w.owner.ID, email, time.Now().Add(time.Hour))
+	return id, token
+}
+
 func (fx *authzFixture) projectPath(suffix string) string {
 	return "/api/v1/projects/" + itoa(fx.project) + suffix
 }

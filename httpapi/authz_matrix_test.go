@@ -323,6 +323,44 @@ func authzRoutes() []authzRoute {
 				return inProject("/members/"+itoa(fx.w.victim.ID), nil)(t, fx, who)
 			}),
 	}
+	// Invitations: the owner's; anyone signed in may try a token, and is
+	// refused one for another address (routes_invitation_test.go has the
+	// successes).
+	invitationMissing := deny(http.StatusNotFound, "Invitation not found")
+	tokenGone := deny(http.StatusGone, "Invitation is no longer valid")
+	notForYou := deny(http.StatusForbidden, "This invitation is for another email address")
+	routes = append(routes,
+		ownerRoute("POST", "/api/v1/projects/{project_id}/invitations", "Not authorized to invite to this project",
+			allow(http.StatusCreated, invitationCreated), inProject("/invitations", func(fx *authzFixture) any {
+				return map[string]string{"email": fx.w.plant(fx.w.next("invited"), idOwner) + "@example.com"}
+			})),
+		ownerRoute("GET", "/api/v1/projects/{project_id}/invitations", "Not authorized to see this project's invitations",
+			allow(http.StatusOK, invitationListed), func(t *testing.T, fx *authzFixture, who identity) (string, any) {
+				fx.newInvitation(t)
+				return inProject("/invitations", nil)(t, fx, who)
+			}),
+		authzRoute{method: "DELETE", path: "/api/v1/invitations/{invitation_id}",
+			outsider: deny(http.StatusForbidden, msgNotMember),
+			member:   deny(http.StatusForbidden, "Not authorized to revoke this project's invitations"),
+			owner:    noBody, missing: &invitationMissing,
+			request: func(t *testing.T, fx *authzFixture, who identity) (string, any) {
+				id := int64(missingID)
+				if who != idMissing {
+					id, _ = fx.newInvitation(t)
+				}
+				return "/api/v1/invitations/" + itoa(id), nil
+			}},
+		authzRoute{method: "POST", path: "/api/v1/invitations/accept",
+			outsider: notForYou, member: notForYou, owner: notForYou, missing: &tokenGone,
+			request: func(t *testing.T, fx *authzFixture, who identity) (string, any) {
+				token := "unknown-" + fx.w.next("token")
+				if who != idMissing {
+					_, token = fx.newInvitation(t)
+				}
+				return "/api/v1/invitations/accept", map[string]string{"token": token}
+			}},
+	)
+
 	// Adding members: the seed checks ownership before membership, so
 	// every non-owner hears the same (API.md: 403 "Not authorized to add
 	// members to this project").

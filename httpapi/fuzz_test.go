@@ -23,6 +23,7 @@ import (
 type fuzzEnv struct {
 	URL    string
 	tokens *auth.Tokens
+	env    *env
 
 	aliceID, bobID, carolID int64
 	alice, bob, carol       string
@@ -34,7 +35,7 @@ type fuzzEnv struct {
 func newFuzzEnv(f *testing.F) *fuzzEnv {
 	f.Helper()
 	e := newEnv(f, withEnv("RATE_LIMIT_AUTH", "1073741824/minute"))
-	fe := &fuzzEnv{URL: e.URL, tokens: e.tokens}
+	fe := &fuzzEnv{URL: e.URL, tokens: e.tokens, env: e}
 	fe.aliceID, fe.alice = fe.user(f, "alice")
 	fe.bobID, fe.bob = fe.user(f, "bob")
 	fe.carolID, fe.carol = fe.user(f, "carol")
@@ -712,6 +713,51 @@ func FuzzAuthorizationHeader(f *testing.F) {
 		case http.StatusUnauthorized:
 		default:
 			t.Fatalf("Authorization %q: %d %s", v, r.Status, r.Body)
+		}
+	})
+}
+
+func FuzzInvitationBody(f *testing.F) {
+	fe := newFuzzEnv(f)
+	seedJSON(f, []string{
+		`{"email": "dee@example.com"}`, `{"email": "DEE@Example.COM"}`, `{"email": "bob@example.com"}`, `{"email": "BOB@EXAMPLE.COM"}`,
+		`{"email": ""}`, `{"email": null}`, `{"email": "Dee <dee@example.com>"}`, `{"email": "dee@example.com\r\nBcc: x@example.com"}`,
+		`{"email": "d@e"}`, `{"email": "` + strings.Repeat("d", 250) + `@example.com"}`, `{"email": ["dee@example.com"]}`,
+		`{"email": "dee@example.com", "project_id": 99, "token": "x"}`, `{"email": "a", "email": "b@example.com"}`,
+	}, "email")
+	path := "/api/v1/projects/" + itoa(fe.projectID) + "/invitations"
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := fe.send(t, "POST", path, fe.alice, body)
+		expectSane(t, r, func(t *testing.T, b any) {
+			shape(`{"id": "<int>", "project_id": `+itoa(fe.projectID)+`, "email": "<string>", "created_at": "<rfc3339>",
+				"expires_at": "<rfc3339>", "accepted_at": null, "accepted_by": null}`)(t, b)
+			email, _ := b.(map[string]any)["email"].(string)
+			if taskwire.ValidateEmail(email) != nil {
+				t.Fatalf("invited an address signup refuses: %q", email)
+			}
+			if strings.EqualFold(email, "alice@example.com") || strings.EqualFold(email, "bob@example.com") {
+				t.Fatalf("invited a member's address %q", email)
+			}
+		})
+	})
+}
+
+func FuzzAcceptInvitationBody(f *testing.F) {
+	fe := newFuzzEnv(f)
+	_, valid := fe.env.storeInvitation(fe.projectID, fe.aliceID, "Carol@example.com", time.Now().Add(time.Hour))
+	_, other := fe.env.storeInvitation(fe.projectID, fe.aliceID, "dee@example.com", time.Now().Add(time.Hour))
+	seedJSON(f, []string{
+		`{"token": "` + valid + `"}`, `{"token": "` + other + `"}`, `{"token": "x"}`, `{"token": ""}`, `{"token": null}`,
+		`{"token": "` + strings.Repeat("t", 201) + `"}`, `{"token": ["` + valid + `"]}`, `{"token": "` + valid + `\u0000"}`,
+		`{"token": "` + valid + `", "email": "carol@example.com"}`, `{"token": "%00' OR '1'='1"}`,
+	}, "token")
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r := fe.send(t, "POST", "/api/v1/invitations/accept", fe.carol, body)
+		expectSane(t, r, func(t *testing.T, b any) {
+			shape(`{"name": "Fuzz", "description": null, "id": `+itoa(fe.projectID)+`, "owner_id": `+itoa(fe.aliceID)+`}`)(t, b)
+		})
+		if r.Status == http.StatusOK && !strings.Contains(string(body), valid) {
+			t.Fatalf("accepted without carol's token: %s", body)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"mime"
 	"net/mail"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -228,9 +229,10 @@ func TestRender(t *testing.T) {
 	}
 }
 
-// TestRenderEveryEmailKind: every kind that sends email has both templates.
+// TestRenderEveryEmailKind: every kind that sends email has both
+// templates, the invitation's too.
 func TestRenderEveryEmailKind(t *testing.T) {
-	for _, k := range taskwire.EmailKinds {
+	for _, k := range append(slices.Clone(taskwire.EmailKinds), taskwire.EmailInvitation) {
 		if _, err := render(taskwire.Email{Kind: k, ProjectID: 1, TaskID: 1}, "http://x", "id"); err != nil {
 			t.Errorf("%s: %v", k, err)
 		}
@@ -293,5 +295,27 @@ func TestOptionsDefaults(t *testing.T) {
 				t.Fatalf("defaults left Workers %d, PollInterval %v", o.Workers, o.PollInterval)
 			}
 		})
+	}
+}
+
+// TestRenderInvitation: an invitation's link is the web app's page for its
+// token under BASE_URL, in both parts, with no name to greet.
+func TestRenderInvitation(t *testing.T) {
+	e := taskwire.Email{Kind: taskwire.EmailInvitation, To: "dee@example.com", ActorUsername: "olga", ProjectID: 7,
+		ProjectName: "Apollo", Token: "abc_DEF-123", ExpiresAt: time.Date(2031, 1, 2, 3, 4, 0, 0, time.UTC)}
+	m, err := render(e, "https://tw.example/", "id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := "https://tw.example/app/invite/abc_DEF-123"
+	if m.Subject != "[Taskwire] olga invited you to Apollo" || m.To != "dee@example.com" || m.ToName != "" {
+		t.Errorf("subject %q to %q %q", m.Subject, m.ToName, m.To)
+	}
+	for _, part := range []string{m.Text, m.HTML} {
+		for _, want := range []string{link, "Apollo", "olga", "Thu 2 Jan 2031 03:04 UTC"} {
+			if !strings.Contains(part, want) {
+				t.Errorf("a part lacks %q:\n%s", want, part)
+			}
+		}
 	}
 }

@@ -33,13 +33,19 @@ type EmailArgs struct {
 	CommentID int64                     `json:"comment_id,omitempty"`
 	// DueAt is a reminder's due date: the job checks it against the task's.
 	DueAt time.Time `json:"due_at,omitzero"`
+	// InvitationID and Token are an invitation email's. The token is here
+	// because the database keeps only its hash: it stays in the job's row
+	// until River deletes the completed job (after 24 hours).
+	InvitationID int64  `json:"invitation_id,omitempty" river:"unique"`
+	Token        string `json:"token,omitempty"`
 }
 
 // Kind implements river.JobArgs.
 func (EmailArgs) Kind() string { return "email" }
 
 func (a EmailArgs) job() taskwire.EmailJob {
-	return taskwire.EmailJob{Kind: a.Type, UserID: a.UserID, ProjectID: a.ProjectID, TaskID: a.TaskID, Seq: a.Seq, ActorID: a.ActorID, CommentID: a.CommentID, DueAt: a.DueAt}
+	return taskwire.EmailJob{Kind: a.Type, UserID: a.UserID, ProjectID: a.ProjectID, TaskID: a.TaskID, Seq: a.Seq, ActorID: a.ActorID, CommentID: a.CommentID, DueAt: a.DueAt,
+		InvitationID: a.InvitationID, Token: a.Token}
 }
 
 // Options tune the queue. Zero fields take the defaults in brackets.
@@ -197,7 +203,8 @@ func NewInserter(opts Options) (*Inserter, error) {
 // reminder: at job.At, or at once when that has passed). Its
 // unique fields make a retried request or a replayed event insert it once.
 func (i *Inserter) InsertEmailTx(ctx context.Context, tx *sql.Tx, job taskwire.EmailJob) error {
-	args := EmailArgs{Type: job.Kind, UserID: job.UserID, ProjectID: job.ProjectID, TaskID: job.TaskID, Seq: job.Seq, ActorID: job.ActorID, CommentID: job.CommentID, DueAt: job.DueAt}
+	args := EmailArgs{Type: job.Kind, UserID: job.UserID, ProjectID: job.ProjectID, TaskID: job.TaskID, Seq: job.Seq, ActorID: job.ActorID, CommentID: job.CommentID, DueAt: job.DueAt,
+		InvitationID: job.InvitationID, Token: job.Token}
 	opts := &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByArgs: true}}
 	if !job.At.IsZero() {
 		// A job with its own time (a reminder) runs then, or at once if

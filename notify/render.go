@@ -3,6 +3,7 @@ package notify
 import (
 	"embed"
 	htmltemplate "html/template"
+	"net/url"
 	"strconv"
 	"strings"
 	texttemplate "text/template"
@@ -35,6 +36,8 @@ func render(e taskwire.Email, baseURL, messageID string) (Message, error) {
 		subject = "\u201c" + e.TaskTitle + "\u201d in " + e.ProjectName + " is due " + e.DueAt.UTC().Format("Mon 2 Jan 15:04 UTC")
 	case taskwire.NotifyMentioned:
 		subject = e.ActorUsername + " mentioned you on \u201c" + e.TaskTitle + "\u201d in " + e.ProjectName
+	case taskwire.EmailInvitation:
+		subject = e.ActorUsername + " invited you to " + e.ProjectName
 	default:
 		subject = e.ActorUsername + " added you to " + e.ProjectName
 	}
@@ -52,8 +55,11 @@ func render(e taskwire.Email, baseURL, messageID string) (Message, error) {
 }
 
 // link points at the project, and at the task for an assignment or a
-// mention.
+// mention; an invitation's at the web app's page that accepts it.
 func link(e taskwire.Email, baseURL string) string {
+	if e.Kind == taskwire.EmailInvitation {
+		return strings.TrimRight(baseURL, "/") + "/app/invite/" + url.PathEscape(e.Token)
+	}
 	l := strings.TrimRight(baseURL, "/") + "/projects/" + strconv.FormatInt(e.ProjectID, 10)
 	if e.TaskID != 0 {
 		l += "/tasks/" + strconv.FormatInt(e.TaskID, 10)

@@ -236,6 +236,7 @@ func importTables() []importTable {
 		{"notifications", columns("id user_id seq type project_id task_id actor_id read:bool created_at:time data"), "id", true},
 		{"notification_settings", columns("user_id kind email:bool"), "user_id, kind", false},
 		{"api_tokens", columns("id user_id name hash created_at:time expires_at:time last_used_at:time"), "id", true},
+		{"invitations", columns("id project_id email invited_by token_hash created_at:time expires_at:time accepted_at:time accepted_by"), "id", true},
 	}
 }
 

@@ -138,6 +138,18 @@ func fillSource(t *testing.T, db *sqlstore.DB) {
 		})
 	}
 	mustUpdate(t, db, func(tx taskwire.Tx) error { return tx.DeleteAPIToken(ctx, ada, 2) })
+	// Invitations: one pending, one accepted, one deleted (the id counter
+	// moves past it).
+	for i, email := range []string{"Dee@Example.com", "cy@example.com", "gone@example.com"} {
+		mustUpdate(t, db, func(tx taskwire.Tx) error {
+			_, err := tx.CreateInvitation(ctx, taskwire.Invitation{ProjectID: 1, Email: email, InvitedBy: ada,
+				TokenHash: taskwire.InvitationTokenHash(email), CreatedAt: at(80 + i), ExpiresAt: at(90 + i)})
+			return err
+		})
+	}
+	mustUpdate(t, db, func(tx taskwire.Tx) error {
+		return errors.Join(tx.AcceptInvitation(ctx, 2, cy, at(85)), tx.DeleteInvitation(ctx, 3))
+	})
 }
 
 // dump reads everything fillSource wrote back through the store's readers,
@@ -170,6 +182,7 @@ func dump(t *testing.T, db *sqlstore.DB) map[string]any {
 		put("tasks of", id)(db.Tasks(ctx, id, taskwire.TaskFilter{}, taskwire.Page{}))
 		put("events of", id)(db.Events(ctx, id, 0, 0))
 		put("labels of", id)(db.Labels(ctx, id))
+		put("invitations of", id)(db.Invitations(ctx, id))
 	}
 	put("reminders")(db.RawColumn(ctx, "SELECT CAST(task_id AS TEXT) || ' ' || CAST(user_id AS TEXT) || ' ' || CAST(seq AS TEXT) FROM task_reminders ORDER BY task_id"))
 	for id := range int64(6) {
@@ -265,7 +278,7 @@ func TestImport(t *testing.T) {
 				}
 			}
 			if rows := rowCounts(stats); !reflect.DeepEqual(rows, map[string]int64{"users": 3, "projects": 2, "project_members": 3,
-				"tasks": 5, "task_labels": 2, "task_reminders": 1, "comments": 2, "events": 6, "idempotency_keys": 1, "notifications": 3, "notification_settings": 1, "api_tokens": 2}) {
+				"tasks": 5, "task_labels": 2, "task_reminders": 1, "comments": 2, "events": 6, "idempotency_keys": 1, "notifications": 3, "notification_settings": 1, "api_tokens": 2, "invitations": 2}) {
 				t.Errorf("rows copied %v", rows)
 			}
 			for _, tr := range stats.Tables {
@@ -388,7 +401,7 @@ func TestImportSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rows := rowCounts(stats); !reflect.DeepEqual(rows, map[string]int64{"users": 4, "projects": 2, "project_members": 5, "tasks": 5,
-		"task_labels": 0, "task_reminders": 0, "comments": 0, "events": 0, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0, "api_tokens": 0}) {
+		"task_labels": 0, "task_reminders": 0, "comments": 0, "events": 0, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0, "api_tokens": 0, "invitations": 0}) {
 		t.Errorf("rows copied %v", rows)
 	}
 	if fileSum(t, path) != sha256.Sum256(seed) {
@@ -543,11 +556,11 @@ func TestImportLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("imported %+v in %v", stats.Tables, time.Since(began))
-	if last != (sqlstore.Progress{Table: "api_tokens"}) {
-		t.Errorf("last progress report %+v, want api_tokens 0/0", last)
+	if last != (sqlstore.Progress{Table: "invitations"}) {
+		t.Errorf("last progress report %+v, want invitations 0/0", last)
 	}
 	if rows := rowCounts(stats); !reflect.DeepEqual(rows, map[string]int64{"users": users, "projects": projects, "project_members": 0,
-		"tasks": tasks, "task_labels": 0, "task_reminders": 0, "comments": 0, "events": events, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0, "api_tokens": 0}) {
+		"tasks": tasks, "task_labels": 0, "task_reminders": 0, "comments": 0, "events": events, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0, "api_tokens": 0, "invitations": 0}) {
 		t.Errorf("rows copied %v", rows)
 	}
 	for _, id := range []int64{1, 2, 3, 5, 49_999, tasks} {

@@ -42,6 +42,7 @@ func Run(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 	t.Run("AfterCommit", func(t *testing.T) { testAfterCommit(t, newStore) })
 	t.Run("Concurrency", func(t *testing.T) { testConcurrency(t, newStore) })
 	t.Run("Notifications", func(t *testing.T) { testNotifications(t, newStore) })
+	t.Run("Invitations", func(t *testing.T) { testInvitations(t, newStore) })
 	t.Run("View", func(t *testing.T) { testView(t, newStore) })
 }
 

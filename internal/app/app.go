@@ -165,6 +165,7 @@ func (a *App) buildService(ctx context.Context, cfg Config, opts Options, rb *re
 	}
 	a.svc = taskwire.NewService(a.db, newCountingPublisher(pub, a.reg), hasher, taskwire.Options{
 		RetentionCount: cfg.RetentionCount, RetentionAge: cfg.RetentionAge, ReminderLead: cfg.ReminderLead,
+		InvitationTTL: cfg.InvitationTTL,
 	})
 	a.hub = realtime.NewHub(a.logger, a.svc, broker, realtime.Options{
 		QueueMessages: cfg.WSQueueMessages, QueueBytes: cfg.WSQueueBytes,

@@ -53,6 +53,7 @@ type Config struct {
 	BaseURL          string
 	EmailDebounce    time.Duration
 	ReminderLead     time.Duration
+	InvitationTTL    time.Duration
 	EmailMaxAttempts int
 	EmailRetryBase   time.Duration
 	WSReconcile      time.Duration
@@ -232,6 +233,8 @@ var settings = []setting{
 		zeroableDuration("want a duration such as 10s (0 sends at once)", func(c *Config) *time.Duration { return &c.EmailDebounce })},
 	{"REMINDER_LEAD", "reminder-lead", "24h", "how long before a task is due its assignee is reminded (in the app and by email)",
 		zeroableDuration("want a duration such as 24h (0 reminds when the task is due)", func(c *Config) *time.Duration { return &c.ReminderLead })},
+	{"INVITATION_TTL", "invitation-ttl", "168h", "how long an invitation's link can be accepted",
+		durationSetting(func(c *Config) *time.Duration { return &c.InvitationTTL })},
 	{"EMAIL_MAX_ATTEMPTS", "email-max-attempts", "10", "delivery attempts before an email is kept as failed", intSetting(func(c *Config) *int { return &c.EmailMaxAttempts })},
 	{"EMAIL_RETRY_BASE", "email-retry-base", "10s", "delay before the first retry of an email; each next one doubles, up to an hour", durationSetting(func(c *Config) *time.Duration { return &c.EmailRetryBase })},
 }

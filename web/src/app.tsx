@@ -1,6 +1,7 @@
 import type { Notification, Project, User } from '@taskwire/client';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { HomePage } from './components/HomePage';
+import { InvitePage, InviteWelcome } from './components/InvitePage';
 import { Link, Redirect } from './components/Link';
 import { LoginPage } from './components/LoginPage';
 import { ProjectPage } from './components/ProjectPage';
@@ -36,7 +37,7 @@ function SignedIn(props: { user: User; route: Route; onLogout: () => void }) {
 
   const onNotification = useCallback(
     (n: Notification) => {
-      if (n.type === 'member_added' || n.type === 'member_removed') void reloadProjects();
+      if (n.type === 'member_added' || n.type === 'member_removed' || n.type === 'invitation_accepted') void reloadProjects();
     },
     [reloadProjects],
   );
@@ -55,6 +56,7 @@ function SignedIn(props: { user: User; route: Route; onLogout: () => void }) {
         {route.name === 'project' && (
           <ProjectPage key={route.projectId} projectId={route.projectId} taskId={route.taskId} />
         )}
+        {route.name === 'invite' && <InvitePage key={route.token} token={route.token} />}
         {route.name === 'notFound' && <NotFound />}
       </Shell>
     </SessionContext.Provider>
@@ -156,6 +158,8 @@ function Routes() {
   if (auth.status === 'anonymous') {
     if (route.name === 'login') return <LoginPage next={next} onLoggedIn={onLoggedIn} />;
     if (route.name === 'signup') return <SignupPage next={next} onLoggedIn={onLoggedIn} />;
+    // An invitation's link: sign up (or log in) first, then back here to accept.
+    if (route.name === 'invite') return <InviteWelcome token={route.token} />;
     // Any other page needs a session: log in first, then come back here.
     const here = loc.pathname + loc.search;
     return <Redirect to={paths.login(route.name === 'home' ? undefined : here)} />;

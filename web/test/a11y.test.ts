@@ -163,3 +163,26 @@ test('axe: search results, and none', async () => {
   await check(page, 'search without results');
   await page.context().close();
 });
+
+test('axe: an invitation link signed out, refused signed in, and the owner\'s invitations', { timeout: 60_000 }, async () => {
+  const ada = await newUser(s.server.url);
+  const bob = await newUser(s.server.url);
+  const p = await newProject(ada, 'Invites');
+  await ada.client.invitations.create(p.id, 'someone@example.com');
+
+  const anon = await (await contextFor(s.browser, s.server.url, undefined, { bypassCSP: true })).newPage();
+  await anon.goto('/app/invite/some-token');
+  await anon.getByTestId('invite-welcome').waitFor();
+  await check(anon, 'invitation link, signed out');
+  await anon.context().close();
+
+  const page = await pageFor(s.browser, s.server.url, bob, '/app/invite/some-token', { bypassCSP: true });
+  await page.getByTestId('error-message').waitFor();
+  await check(page, 'invitation refused');
+  await page.context().close();
+
+  const owner = await pageFor(s.browser, s.server.url, ada, `/app/projects/${p.id}`, { bypassCSP: true });
+  await owner.getByTestId('invitation-list').waitFor();
+  await check(owner, 'invitations panel');
+  await owner.context().close();
+});

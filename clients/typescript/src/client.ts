@@ -5,6 +5,7 @@ import { apiTokensApi } from './rest/api-tokens.js';
 import { commentsApi } from './rest/comments.js';
 import type { RestContext } from './rest/context.js';
 import { eventsApi } from './rest/events.js';
+import { invitationsApi } from './rest/invitations.js';
 import { notificationsRestApi } from './rest/notifications.js';
 import { opsApi } from './rest/ops.js';
 import { projectsApi } from './rest/projects.js';
@@ -81,7 +82,7 @@ export interface LiveBoardOptions {
   snapshotAttempts?: number;
 }
 
-/** Builds a client. REST methods are grouped (`auth`, `users`, `apiTokens`, `projects`, `tasks`, `comments`, `events`, `notifications`, `ops`). */
+/** Builds a client. REST methods are grouped (`auth`, `users`, `apiTokens`, `projects`, `tasks`, `comments`, `invitations`, `events`, `notifications`, `ops`). */
 export function createClient(options: ClientOptions) {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
@@ -128,6 +129,8 @@ export function createClient(options: ClientOptions) {
     projects,
     tasks,
     comments: commentsApi(ctx),
+    /** Invitations by email: `create`, `list`, `revoke` (the owner) and `accept` (the invitee). */
+    invitations: invitationsApi(ctx),
     events,
     ops: opsApi(ctx),
     /** `search(q, {limit})`: full-text search over the caller's tasks, best first. */

@@ -77,6 +77,10 @@ export function isNotFound(err: unknown): err is TaskwireError {
 export function isForbidden(err: unknown): err is TaskwireError {
   return isTaskwireError(err) && err.status === 403;
 }
+/** A 410: the thing existed but is no longer valid (an invitation used, expired or revoked). */
+export function isGone(err: unknown): err is TaskwireError {
+  return isTaskwireError(err) && err.status === 410;
+}
 export function isRateLimited(err: unknown): err is TaskwireError {
   return isTaskwireError(err) && err.status === 429;
 }

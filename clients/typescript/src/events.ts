@@ -100,7 +100,8 @@ export type NotificationType =
   | 'member_added'
   | 'member_removed'
   | 'mentioned'
-  | 'task_commented';
+  | 'task_commented'
+  | 'invitation_accepted';
 
 export interface NotificationData {
   project_name?: string;
@@ -112,6 +113,9 @@ export interface NotificationData {
   comment_id?: number;
   task_id?: number;
   project_id?: number;
+  /** The address and the invitation of an `invitation_accepted` notification. */
+  email?: string;
+  invitation_id?: number;
 }
 
 /** A notification (REST list items and socket pushes alike). */

@@ -23,6 +23,7 @@ export {
   TaskwireProtocolError,
   isConflict,
   isForbidden,
+  isGone,
   isNetworkError,
   isNotFound,
   isRateLimited,

@@ -13,6 +13,7 @@ export type ProjectWithMembers = Schemas['ProjectWithMembers'];
 export type Member = Schemas['Member'];
 export type Task = Schemas['Task'];
 export type Comment = Schemas['Comment'];
+export type Invitation = Schemas['Invitation'];
 export type PresenceEntry = Schemas['PresenceEntry'];
 export type LabelCount = Schemas['LabelCount'];
 export type NotificationSettings = Schemas['NotificationSettings'];

@@ -11,6 +11,7 @@ import { ActivityPanel } from './ActivityPanel';
 import { Board } from './Board';
 import { LabelFilter } from './LabelFilter';
 import { Link } from './Link';
+import { InvitationsPanel } from './InvitationsPanel';
 import { MembersPanel } from './MembersPanel';
 import { NewTaskForm } from './NewTaskForm';
 import { PresenceList } from './PresenceList';
@@ -109,6 +110,7 @@ export function ProjectPage(props: { projectId: number; taskId: number | undefin
       <aside class="project-side" aria-label="Project details">
         <PresenceList presence={view.presence} userId={user.id} />
         <MembersPanel project={project} members={view.members} />
+        {project.owner_id === user.id && <InvitationsPanel project={project} membersCount={view.members.length} />}
         <ProjectSettings project={project} />
         <ActivityPanel
           projectId={projectId}

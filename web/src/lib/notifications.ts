@@ -33,6 +33,8 @@ export function describeNotification(n: Notification): string {
       return `${actor} mentioned you in a comment on ${title}`;
     case 'task_commented':
       return `${actor} commented on ${title}`;
+    case 'invitation_accepted':
+      return `${actor} accepted your invitation and joined ${project}`;
     case 'task_due_soon': {
       const due = (n.data as NewerData).due_at;
       if (!due) return `${title} is due soon`;

@@ -12,6 +12,7 @@ export type Route =
   | { name: 'login' }
   | { name: 'signup' }
   | { name: 'project'; projectId: number; taskId?: number }
+  | { name: 'invite'; token: string }
   | { name: 'notFound' };
 
 const positiveInt = (s: string | undefined): number | undefined => {
@@ -27,6 +28,8 @@ export function parseRoute(pathname: string): Route {
   if (path === '' || path === '/index.html') return { name: 'home' };
   if (path === '/login') return { name: 'login' };
   if (path === '/signup') return { name: 'signup' };
+  const invite = /^\/invite\/([A-Za-z0-9_-]{1,200})$/.exec(path);
+  if (invite) return { name: 'invite', token: invite[1]! };
   const m = /^\/projects\/([^/]+)(?:\/tasks\/([^/]+))?$/.exec(path);
   if (m) {
     const projectId = positiveInt(m[1]);
@@ -44,6 +47,7 @@ export const paths = {
   signup: (next?: string) => `${BASE}/signup${next ? `?next=${encodeURIComponent(next)}` : ''}`,
   project: (id: number) => `${BASE}/projects/${id}`,
   task: (projectId: number, taskId: number) => `${BASE}/projects/${projectId}/tasks/${taskId}`,
+  invite: (token: string) => `${BASE}/invite/${token}`,
 };
 
 /** Where to go after logging in: only a path of this app (never another site). */

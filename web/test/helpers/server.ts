@@ -44,6 +44,8 @@ export interface TestServer {
   kill(): Promise<void>;
   /** Start again on the same port and database. */
   start(): Promise<void>;
+  /** Everything the server has logged so far (stderr), across restarts. */
+  log(): string;
   dispose(): Promise<void>;
 }
 
@@ -60,11 +62,13 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   };
   let proc: ChildProcess | undefined;
   let port = 0;
+  const logged: string[] = [];
 
   const launch = async (): Promise<void> => {
     const p = spawn(bin, ['serve'], { env: { ...baseEnv, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
     proc = p;
     p.stderr?.on('data', (chunk: Buffer) => {
+      logged.push(chunk.toString('utf8'));
       if (process.env['TASKWIRE_TEST_LOG']) process.stderr.write(chunk);
     });
     const line = await new Promise<string>((resolve, reject) => {
@@ -99,6 +103,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
     stop: () => end('SIGTERM'),
     kill: () => end('SIGKILL'),
     start: launch,
+    log: () => logged.join(''),
     dispose: async () => {
       await end('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
