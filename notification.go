@@ -22,13 +22,17 @@ const (
 	NotifyMentioned         NotificationType = "mentioned"
 	NotifyTaskCommented     NotificationType = "task_commented"
 	NotifyTaskDueSoon       NotificationType = "task_due_soon"
+	// NotifyWebhookDisabled tells a project's owner that one of its
+	// webhooks was turned off: its receiver answered 410, or its
+	// deliveries kept failing for a day.
+	NotifyWebhookDisabled NotificationType = "webhook_disabled"
 )
 
 // NotificationTypes lists every type.
 var NotificationTypes = []NotificationType{
 	NotifyTaskAssigned, NotifyTaskStatusChanged, NotifyTaskUpdated,
 	NotifyTaskDeleted, NotifyMemberAdded, NotifyMemberRemoved,
-	NotifyMentioned, NotifyTaskCommented,
+	NotifyMentioned, NotifyTaskCommented, NotifyWebhookDisabled,
 }
 
 // EmailKinds are the notification types that also send an email; each
@@ -65,6 +69,11 @@ type NotificationData struct {
 	DueAt     *time.Time `json:"due_at,omitempty"`
 	TaskID    int64      `json:"task_id,omitempty"`
 	ProjectID int64      `json:"project_id,omitempty"`
+	// WebhookID, URL and Reason ("gone" or "failing") describe a
+	// webhook_disabled notification.
+	WebhookID int64  `json:"webhook_id,omitempty"`
+	URL       string `json:"url,omitempty"`
+	Reason    string `json:"reason,omitempty"`
 }
 
 // NotificationFilter narrows an inbox listing.

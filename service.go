@@ -34,6 +34,9 @@ type Options struct {
 	// ReminderLead is how long before a task is due its assignee is
 	// reminded (0: DefaultReminderLead; negative: when it is due).
 	ReminderLead time.Duration
+	// WebhookURLs refuses webhook URLs that must not be posted to (private
+	// addresses); nil checks only their form.
+	WebhookURLs URLChecker
 }
 
 // NewService returns a Service over the given store, publisher and
@@ -69,6 +72,9 @@ func (s *Service) emit(ctx context.Context, tx Tx, projectID, actorID int64, typ
 	e.TS = s.now()
 	e, err = tx.AppendEvent(ctx, e)
 	if err != nil {
+		return Event{}, err
+	}
+	if err := s.enqueueWebhooks(ctx, tx, e); err != nil {
 		return Event{}, err
 	}
 	tx.AfterCommit(func() { s.pub.Publish(e) })

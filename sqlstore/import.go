@@ -235,6 +235,8 @@ func importTables() []importTable {
 		{"idempotency_keys", columns("user_id scope key request_hash body created_at:time"), "user_id, scope, key", false},
 		{"notifications", columns("id user_id seq type project_id task_id actor_id read:bool created_at:time data"), "id", true},
 		{"notification_settings", columns("user_id kind email:bool"), "user_id, kind", false},
+		{"webhooks", columns("id project_id url events description active:bool secret previous_secret previous_secret_expires_at:time failing_since:time created_at:time"), "id", true},
+		{"webhook_deliveries", columns("id webhook_id event_seq event_type attempt status_code error duration_ms created_at:time next_attempt_at:time"), "id", true},
 	}
 }
 
