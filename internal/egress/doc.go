@@ -9,7 +9,9 @@
 //     fe80::/10), unspecified, multicast, broadcast, shared (100.64.0.0/10),
 //     reserved, benchmarking and documentation ranges, and IPv6 forms that
 //     carry such an IPv4 address (IPv4-mapped and -compatible, NAT64
-//     64:ff9b::/96, 6to4 2002::/16). Only 2000::/3 counts as public IPv6.
+//     64:ff9b::/96, 6to4 2002::/16). Public IPv6 is 2000::/3 less its
+//     special ranges (Teredo, documentation, benchmarking, ORCHID), and
+//     NAT64 and 6to4 addresses whose IPv4 address is public.
 //   - Host names that resolve to such addresses, including "localhost" and
 //     its subdomains, which are refused without asking DNS.
 //   - Numeric hosts that browsers and C resolvers read as IPv4 addresses but

@@ -50,7 +50,8 @@ const (
 // Error is a refusal: the URL is malformed or not allowed, or the address it
 // leads to is not public. Message is one of a fixed set of sentences safe to
 // show to the user (as a 422 when a webhook is saved); Err, when set, is the
-// cause (a DNS error) for logs.
+// cause for logs: the DNS error, or the address refused (which the user
+// should not be shown: it tells what an internal name resolves to).
 type Error struct {
 	Message string
 	Err     error
@@ -149,10 +150,15 @@ func (c *Client) CheckURL(ctx context.Context, raw string) error {
 	}
 	for _, a := range addrs {
 		if !public(a) {
-			return &Error{Message: msgNonPublic}
+			return nonPublic(a)
 		}
 	}
 	return nil
+}
+
+// nonPublic is the refusal of address a; a is in Err, for logs.
+func nonPublic(a netip.Addr) *Error {
+	return &Error{Message: msgNonPublic, Err: fmt.Errorf("%s is not a public address", a)}
 }
 
 // parse applies the checks that need no lookup. It returns the URL, its
@@ -188,7 +194,7 @@ func (c *Client) parse(raw string) (*url.URL, string, bool, error) {
 			return nil, "", false, &Error{Message: msgHost}
 		}
 		if !c.opts.AllowPrivate && !public(a) {
-			return nil, "", false, &Error{Message: msgNonPublic}
+			return nil, "", false, nonPublic(a)
 		}
 		return u, host, true, nil
 	}
@@ -197,7 +203,7 @@ func (c *Client) parse(raw string) (*url.URL, string, bool, error) {
 			return nil, "", false, &Error{Message: msgHost}
 		}
 		if !c.opts.AllowPrivate && !public(a) {
-			return nil, "", false, &Error{Message: msgNonPublic}
+			return nil, "", false, nonPublic(a)
 		}
 		return u, host, true, nil
 	}
@@ -218,8 +224,11 @@ func (c *Client) control(network, address string, _ syscall.RawConn) error {
 		return nil
 	}
 	ap, err := netip.ParseAddrPort(address)
-	if err != nil || !public(ap.Addr()) {
-		return &Error{Message: msgNonPublic}
+	if err != nil {
+		return &Error{Message: msgNonPublic, Err: err}
+	}
+	if !public(ap.Addr()) {
+		return nonPublic(ap.Addr())
 	}
 	return nil
 }

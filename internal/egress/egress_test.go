@@ -63,11 +63,11 @@ func (r *receiver) port() string {
 // connection made before it would have been counted by then.
 func (r *receiver) assertUntouched(t *testing.T) {
 	t.Helper()
-	resp, err := New(Options{AllowPrivate: true}).Post(context.Background(), r.URL, nil, nil)
-	if err != nil {
+	probe := New(Options{AllowPrivate: true})
+	defer probe.Close()
+	if _, err := probe.Post(context.Background(), r.URL, nil, nil); err != nil {
 		t.Fatalf("probe: %v", err)
 	}
-	_ = resp
 	if c, n := r.conns.Load(), r.requests.Load(); c != 1 || n != 1 {
 		t.Fatalf("the receiver saw %d connections and %d requests besides the probe, want none", c-1, n-1)
 	}
@@ -232,6 +232,9 @@ func TestRebindingRefusedAtConnect(t *testing.T) {
 	rebound.Store(true)
 	_, err := c.Post(context.Background(), u, nil, []byte("{}"))
 	wantRefused(t, err, msgNonPublic)
+	if !strings.Contains(err.Error(), "127.0.0.1 is not a public address") {
+		t.Errorf("the error does not name the refused address for logs: %v", err)
+	}
 	r.assertUntouched(t)
 }
 
@@ -361,6 +364,7 @@ func TestHTTPS(t *testing.T) {
 
 			dns := startDNS(t, names(nil))
 			c := New(Options{Resolver: dns.resolver()})
+			defer c.Close()
 			wantRefused(t, c.CheckURL(context.Background(), r.URL), msgNonPublic)
 			_, err := c.Post(context.Background(), r.URL, nil, nil)
 			wantRefused(t, err, msgNonPublic)
