@@ -548,3 +548,26 @@ func TestPostRefusesWhatCheckURLRefuses(t *testing.T) {
 		wantRefused(t, err, msg)
 	}
 }
+
+// BenchmarkPost measures deliveries through a Client to a local receiver,
+// eight at a time: the client's own cost, connection reuse included.
+func BenchmarkPost(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer srv.Close()
+	c := New(Options{AllowPrivate: true})
+	defer c.Close()
+	body := bytes.Repeat([]byte("x"), 512)
+	h := http.Header{"Content-Type": {"application/json"}}
+	b.SetParallelism(8)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := c.Post(context.Background(), srv.URL, h, body); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
