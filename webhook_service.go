@@ -231,6 +231,17 @@ func (s *Service) Redeliver(ctx context.Context, actor User, webhookID, delivery
 		if d.WebhookID != webhookID {
 			return Errorf(NotFound, MsgDeliveryNotFound)
 		}
+		p, err := tx.Project(ctx, w.ProjectID)
+		if err != nil {
+			return err
+		}
+		oldest, err := s.oldestRetained(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		if d.EventSeq < oldest {
+			return Errorf(Gone, MsgEventNotRetained)
+		}
 		events, err := tx.Events(ctx, w.ProjectID, d.EventSeq-1, 1)
 		if err != nil {
 			return err
