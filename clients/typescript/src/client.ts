@@ -2,6 +2,7 @@ import { systemClock, type Clock } from './clock.js';
 import { Http, defaultRetry, randomKey, type FetchLike, type RetryOptions } from './http.js';
 import { authApi } from './rest/auth.js';
 import { commentsApi } from './rest/comments.js';
+import { webhooksApi } from './rest/webhooks.js';
 import type { RestContext } from './rest/context.js';
 import { eventsApi } from './rest/events.js';
 import { notificationsRestApi } from './rest/notifications.js';
@@ -80,7 +81,7 @@ export interface LiveBoardOptions {
   snapshotAttempts?: number;
 }
 
-/** Builds a client. REST methods are grouped (`auth`, `users`, `projects`, `tasks`, `comments`, `events`, `notifications`, `ops`). */
+/** Builds a client. REST methods are grouped (`auth`, `users`, `projects`, `tasks`, `comments`, `webhooks`, `events`, `notifications`, `ops`). */
 export function createClient(options: ClientOptions) {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
@@ -125,6 +126,7 @@ export function createClient(options: ClientOptions) {
     projects,
     tasks,
     comments: commentsApi(ctx),
+    webhooks: webhooksApi(ctx),
     events,
     ops: opsApi(ctx),
     /** `search(q, {limit})`: full-text search over the caller's tasks, best first. */

@@ -20,6 +20,10 @@ export type ApiError = Schemas['ApiError'];
 /** An event as the REST log returns it (`data` untyped; see events.ts for the typed union). */
 export type LogEvent = Schemas['Event'];
 export type RawNotification = Schemas['Notification'];
+export type Webhook = Schemas['Webhook'];
+/** A webhook as created: with its secret, shown this once. */
+export type CreatedWebhook = Schemas['CreatedWebhook'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];
 
 export type SignupInput = Schemas['SignupInputBody'];
 export type CreateProjectInput = Schemas['CreateProjectInputBody'];
@@ -30,6 +34,8 @@ export type UpdateTaskInput = Schemas['UpdateTaskInputBody'];
 export type CommentInput = Schemas['CommentBody'];
 export type PutSettingsInput = Schemas['PutSettingsInputBody'];
 export type AddMemberInput = Schemas['AddMemberInputBody'];
+export type CreateWebhookInput = Schemas['CreateWebhookInputBody'];
+export type UpdateWebhookInput = Schemas['UpdateWebhookInputBody'];
 
 export type TokenResponse = Schemas['TokenOutputBody'];
 export type MessageResponse = Schemas['MessageOutputBody'];
