@@ -155,7 +155,7 @@ func TestWebhookRoutes(t *testing.T) {
 		if len(page) != 2 || page[0].ID != all[0].ID || page[1].ID != all[1].ID || page[0].ID < page[1].ID || link == "" {
 			t.Fatalf("first page %+v, link %q", page, link)
 		}
-		next := link[strings.Index(link, "/api/") : strings.Index(link, ">")]
+		next := link[strings.Index(link, "/api/"):strings.Index(link, ">")]
 		r = e.do("GET", next, alice, nil)
 		r.JSON(t, &page)
 		if len(page) != 1 || page[0].ID != all[2].ID {
