@@ -20,6 +20,8 @@ type patchFlags struct {
 	projects int
 	duration time.Duration
 	warmup   time.Duration
+	webhooks int
+	hookAddr string
 }
 
 // parsePatchFlags parses the patch scenario's command line.
@@ -32,6 +34,8 @@ func parsePatchFlags(args []string) (patchFlags, error) {
 	fs.IntVar(&f.projects, "projects", 1, "spread the clients' tasks over this many projects (1: one hot project)")
 	fs.DurationVar(&f.duration, "duration", 10*time.Second, "measurement time")
 	fs.DurationVar(&f.warmup, "warmup", 2*time.Second, "load before measuring")
+	fs.IntVar(&f.webhooks, "webhooks", 0, "webhooks per project, posting to a receiver the tool runs (needs WEBHOOK_ALLOW_PRIVATE=true)")
+	fs.StringVar(&f.hookAddr, "hook-listen", "127.0.0.1:0", "address of that receiver")
 	err := fs.Parse(args)
 	return f, err
 }
@@ -46,6 +50,7 @@ type patchRun struct {
 	assignee   any     // memberID, or nil (JSON null: unassigned)
 	projectIDs []int64
 	tasks      []int64 // one per client
+	hookURL    string  // the receiver of -webhooks
 }
 
 // patch measures PATCH /api/v1/tasks/{id}/status: each client owns a task
@@ -59,8 +64,22 @@ func patch(ctx context.Context, args []string, out io.Writer) error {
 	if err := r.setup(ctx); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
+	if f.webhooks > 0 {
+		_, url, stop, err := serveHooks(f.hookAddr)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		r.hookURL = url
+	}
+	if err := r.setupHooks(ctx); err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
 	lat, nerr, firstErr := r.drive(ctx)
 	what := fmt.Sprintf("%d project(s), unassigned tasks", len(r.projectIDs))
+	if r.webhooks > 0 {
+		what += fmt.Sprintf(", %d webhooks per project", r.webhooks)
+	}
 	if r.assign {
 		what = fmt.Sprintf("%d project(s), tasks assigned to another member (each change notifies them)", len(r.projectIDs))
 	}
@@ -96,6 +115,19 @@ func (r *patchRun) setup(ctx context.Context) error {
 			return err
 		}
 		r.tasks[i] = t.ID
+	}
+	return nil
+}
+
+// setupHooks gives each project -webhooks webhooks posting to the tool's
+// receiver.
+func (r *patchRun) setupHooks(ctx context.Context) error {
+	for _, pid := range r.projectIDs {
+		for range r.webhooks {
+			if err := r.a.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/webhooks", pid), map[string]string{"url": r.hookURL}, http.StatusCreated, nil); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
