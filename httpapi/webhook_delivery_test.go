@@ -566,3 +566,33 @@ func TestWebhookRemovedSendsNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestWebhookSlowReceiverDoesNotStarveOthers: with 4 delivery workers, a
+// receiver that does not answer holds at most one of them (a quarter), so
+// another webhook's deliveries all go through meanwhile.
+func TestWebhookSlowReceiverDoesNotStarveOthers(t *testing.T) {
+	e := hookEnv(t, "WEBHOOK_WORKERS", "4", "WEBHOOK_TIMEOUT", "30s")
+	_, alice := e.user("alice")
+	pid := e.project(alice)
+	release := make(chan struct{})
+	slow := newReceiver(t, func(_ int, r *http.Request) int {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		return 200
+	})
+	fast := newReceiver(t, nil)
+	e.hook(alice, pid, map[string]any{"url": slow.URL})
+	e.hook(alice, pid, map[string]any{"url": fast.URL})
+	for i := range 6 {
+		e.task(alice, pid, "t"+itoa(int64(i)))
+	}
+	slow.wait(1)
+	fast.wait(6)
+	if n := slow.count(); n != 1 {
+		t.Errorf("the slow receiver has %d requests in flight, want 1", n)
+	}
+	close(release)
+	slow.wait(6)
+}

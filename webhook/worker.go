@@ -96,9 +96,9 @@ func (w *Worker) release(id int64) {
 	}
 }
 
-// errGiveUp is returned for a delivery that failed for good; River keeps
-// the job as discarded.
-var errGiveUp = errors.New("webhook: delivery failed")
+// errAttemptFailed is returned for a failed attempt: River retries the
+// job, or keeps it as discarded after its last attempt.
+var errAttemptFailed = errors.New("webhook: delivery failed")
 
 // Work implements river.Worker: one attempt, logged; an error makes River
 // retry the job after NextRetry, up to its MaxAttempts.
@@ -168,7 +168,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	}
 	w.logger.Info("webhook delivery failed", "webhook_id", a.WebhookID, "webhook-id", id,
 		"attempt", job.Attempt, "status", res.Status, "err", attempt.Err, "retry", retry)
-	return fmt.Errorf("%w: %s", errGiveUp, attempt.Err)
+	return fmt.Errorf("%w: %s", errAttemptFailed, attempt.Err)
 }
 
 // failure says why a post failed, for the delivery log the owner reads.
