@@ -567,11 +567,11 @@ func TestWebhookRemovedSendsNothing(t *testing.T) {
 	}
 }
 
-// TestWebhookSlowReceiverDoesNotStarveOthers: with 4 delivery workers, a
-// receiver that does not answer holds at most one of them (a quarter), so
+// TestWebhookSlowReceiverDoesNotStarveOthers: with 2 delivery workers, a
+// receiver that does not answer holds at most one of them (half), so
 // another webhook's deliveries all go through meanwhile.
 func TestWebhookSlowReceiverDoesNotStarveOthers(t *testing.T) {
-	e := hookEnv(t, "WEBHOOK_WORKERS", "4", "WEBHOOK_TIMEOUT", "30s")
+	e := hookEnv(t, "WEBHOOK_WORKERS", "2", "WEBHOOK_TIMEOUT", "30s")
 	_, alice := e.user("alice")
 	pid := e.project(alice)
 	release := make(chan struct{})

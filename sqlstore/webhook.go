@@ -96,7 +96,7 @@ func (s writes) WebhookAttempted(ctx context.Context, id int64, ok bool, at time
 	var since time.Time
 	var err error
 	if ok {
-		_, err = s.exec(ctx, "UPDATE webhooks SET failing_since = NULL WHERE id = ?", id)
+		_, err = s.exec(ctx, "UPDATE webhooks SET failing_since = NULL WHERE id = ? AND failing_since IS NOT NULL", id)
 	} else {
 		err = s.row(ctx, "UPDATE webhooks SET failing_since = COALESCE(failing_since, ?) WHERE id = ? RETURNING failing_since",
 			s.d.time(at), id).Scan(nullTime{&since})

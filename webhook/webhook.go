@@ -58,7 +58,7 @@ type Options struct {
 	// MaxAttempts bounds the attempts of one delivery [8].
 	MaxAttempts int
 	// Workers is how many deliveries run at once on an instance [16]; one
-	// webhook gets at most a quarter of them (at least one).
+	// webhook gets at most half of them (at least one).
 	Workers int
 	// AllowPrivate lets webhooks reach loopback and private addresses
 	// (tests, intranets).

@@ -25,8 +25,10 @@ type Recorder interface {
 }
 
 // Worker posts delivery jobs. At most Options.Workers run at once (the
-// queue's MaxWorkers), and at most a quarter of them for one webhook: the
-// others wait a second and try again, so that a slow receiver cannot take
+// queue's MaxWorkers), and at most half of them for one webhook: a
+// job that finds its webhook's share taken waits for a place a moment
+// (fast receivers free one at once) and otherwise gives its worker back
+// and tries again a second later, so that a slow receiver cannot take
 // every worker.
 type Worker struct {
 	river.WorkerDefaults[Args]
@@ -38,17 +40,28 @@ type Worker struct {
 	rec   Recorder      // set by Start, before ready closes
 	ready chan struct{} // closed by Start
 
-	mu       sync.Mutex
-	inflight map[int64]int // webhook id → attempts under way; guarded by mu
+	mu    sync.Mutex
+	slots map[int64]*slot // webhook id → its share of the workers; guarded by mu
 }
+
+// slot is one webhook's share: a semaphore of perHook places, and how
+// many jobs hold or wait for one (the slot is dropped at zero).
+type slot struct {
+	places chan struct{}
+	users  int
+}
+
+// slotWait is how long a job waits for its webhook's share before it
+// gives its worker back.
+const slotWait = 200 * time.Millisecond
 
 // NewWorker returns a worker that posts through client; Start gives it
 // the Recorder.
 func NewWorker(logger *slog.Logger, client *egress.Client, opts Options) *Worker {
 	opts.defaults()
 	return &Worker{
-		logger: logger, client: client, opts: opts, perHook: max(1, opts.Workers/4),
-		ready: make(chan struct{}), inflight: map[int64]int{},
+		logger: logger, client: client, opts: opts, perHook: max(1, opts.Workers/2),
+		ready: make(chan struct{}), slots: map[int64]*slot{},
 	}
 }
 
@@ -77,22 +90,44 @@ func (w *Worker) NextRetry(job *river.Job[Args]) time.Time {
 	return time.Now().Add(w.opts.retryDelay(job.Attempt))
 }
 
-// acquire counts an attempt to the webhook, unless it has its share.
-func (w *Worker) acquire(id int64) bool {
+// acquire takes a place in the webhook's share, waiting up to slotWait;
+// false when none came free. A true answer must be released.
+func (w *Worker) acquire(ctx context.Context, id int64) bool {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.inflight[id] >= w.perHook {
-		return false
+	sl := w.slots[id]
+	if sl == nil {
+		sl = &slot{places: make(chan struct{}, w.perHook)}
+		w.slots[id] = sl
 	}
-	w.inflight[id]++
-	return true
+	sl.users++
+	w.mu.Unlock()
+	t := time.NewTimer(slotWait)
+	defer t.Stop()
+	select {
+	case sl.places <- struct{}{}:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	w.drop(id, sl)
+	return false
 }
 
+// release gives back a place taken by acquire.
 func (w *Worker) release(id int64) {
 	w.mu.Lock()
+	sl := w.slots[id]
+	w.mu.Unlock()
+	<-sl.places
+	w.drop(id, sl)
+}
+
+// drop forgets one user of the slot, and the slot with its last one.
+func (w *Worker) drop(id int64, sl *slot) {
+	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.inflight[id]--; w.inflight[id] <= 0 {
-		delete(w.inflight, id)
+	if sl.users--; sl.users == 0 {
+		delete(w.slots, id)
 	}
 }
 
@@ -116,7 +151,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	if !ok {
 		return nil // deleted or disabled since: nothing to send
 	}
-	if !w.acquire(a.WebhookID) {
+	if !w.acquire(ctx, a.WebhookID) {
 		return river.JobSnooze(time.Second)
 	}
 	defer w.release(a.WebhookID)

@@ -250,7 +250,7 @@ var settings = []setting{
 	}},
 	{"WEBHOOK_RETRY_BASE", "webhook-retry-base", "5s", "delay before the first retry of a webhook delivery; each next one doubles, up to an hour", durationSetting(func(c *Config) *time.Duration { return &c.WebhookRetryBase })},
 	{"WEBHOOK_MAX_ATTEMPTS", "webhook-max-attempts", "8", "attempts of one webhook delivery before it is given up", intSetting(func(c *Config) *int { return &c.WebhookMaxAttempts })},
-	{"WEBHOOK_WORKERS", "webhook-workers", "16", "webhook deliveries sent at once by an instance; one webhook gets at most a quarter of them", intSetting(func(c *Config) *int { return &c.WebhookWorkers })},
+	{"WEBHOOK_WORKERS", "webhook-workers", "16", "webhook deliveries sent at once by an instance; one webhook gets at most half of them", intSetting(func(c *Config) *int { return &c.WebhookWorkers })},
 	{"WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private", "false", "let webhooks post to loopback, private and other non-public addresses (tests, intranets only)", boolSetting(func(c *Config) *bool { return &c.WebhookAllowPrivate })},
 }
 
