@@ -185,9 +185,9 @@ type Tx interface {
 	WebhookAttempted(ctx context.Context, id int64, ok bool, at time.Time) (*time.Time, error)
 	// DisableWebhook turns a webhook off and reports whether it was on.
 	DisableWebhook(ctx context.Context, id int64) (bool, error)
-	// EnqueueWebhook schedules a durable delivery job: it commits with the
-	// unit of work, or not at all.
-	EnqueueWebhook(ctx context.Context, job WebhookJob) error
+	// EnqueueWebhooks schedules durable delivery jobs, in one insert: they
+	// commit with the unit of work, or not at all.
+	EnqueueWebhooks(ctx context.Context, jobs []WebhookJob) error
 
 	// Reminded returns the reminder the task has had, if any.
 	Reminded(ctx context.Context, taskID int64) (Reminder, bool, error)

@@ -14,15 +14,16 @@ func (s *Service) enqueueWebhooks(ctx context.Context, tx Tx, e Event) error {
 	if err != nil {
 		return err
 	}
+	var jobs []WebhookJob
 	for _, w := range hooks {
-		if !w.Subscribed(e.Type) {
-			continue
-		}
-		if err := tx.EnqueueWebhook(ctx, WebhookJob{WebhookID: w.ID, Event: e}); err != nil {
-			return err
+		if w.Subscribed(e.Type) {
+			jobs = append(jobs, WebhookJob{WebhookID: w.ID, Event: e})
 		}
 	}
-	return nil
+	if len(jobs) == 0 {
+		return nil
+	}
+	return tx.EnqueueWebhooks(ctx, jobs)
 }
 
 // checkWebhookURL validates raw and asks the URL checker, if any, whether
@@ -249,7 +250,7 @@ func (s *Service) Redeliver(ctx context.Context, actor User, webhookID, delivery
 		if len(events) == 0 || events[0].Seq != d.EventSeq {
 			return Errorf(Gone, MsgEventNotRetained)
 		}
-		return tx.EnqueueWebhook(ctx, WebhookJob{WebhookID: webhookID, Event: events[0], Redelivery: true})
+		return tx.EnqueueWebhooks(ctx, []WebhookJob{{WebhookID: webhookID, Event: events[0], Redelivery: true}})
 	})
 }
 

@@ -470,7 +470,7 @@ func TestWebhookRolledBackChangeSendsNothing(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if err := tx.EnqueueWebhook(t.Context(), taskwire.WebhookJob{WebhookID: h.ID, Event: ev}); err != nil {
+		if err := tx.EnqueueWebhooks(t.Context(), []taskwire.WebhookJob{{WebhookID: h.ID, Event: ev}}); err != nil {
 			return err
 		}
 		return failed

@@ -82,10 +82,10 @@ type JobInserter interface {
 	InsertEmailTx(ctx context.Context, tx *sql.Tx, job taskwire.EmailJob) error
 }
 
-// WebhookInserter inserts a webhook delivery job in a unit of work's own
+// WebhookInserter inserts webhook delivery jobs in a unit of work's own
 // transaction, like JobInserter.
 type WebhookInserter interface {
-	InsertWebhookTx(ctx context.Context, tx *sql.Tx, job taskwire.WebhookJob) error
+	InsertWebhooksTx(ctx context.Context, tx *sql.Tx, jobs []taskwire.WebhookJob) error
 }
 
 // Open connects to the database named by target. It does not migrate.

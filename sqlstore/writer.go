@@ -264,12 +264,12 @@ func (t *tx) EnqueueEmail(ctx context.Context, job taskwire.EmailJob) error {
 	return t.jobs.InsertEmailTx(context.WithoutCancel(ctx), t.SQLTx(), job)
 }
 
-// EnqueueWebhook implements taskwire.Tx like EnqueueEmail.
-func (t *tx) EnqueueWebhook(ctx context.Context, job taskwire.WebhookJob) error {
-	if t.hooksJobs == nil {
+// EnqueueWebhooks implements taskwire.Tx like EnqueueEmail.
+func (t *tx) EnqueueWebhooks(ctx context.Context, jobs []taskwire.WebhookJob) error {
+	if t.hooksJobs == nil || len(jobs) == 0 {
 		return nil
 	}
-	return t.hooksJobs.InsertWebhookTx(context.WithoutCancel(ctx), t.SQLTx(), job)
+	return t.hooksJobs.InsertWebhooksTx(context.WithoutCancel(ctx), t.SQLTx(), jobs)
 }
 
 var _ taskwire.Tx = (*tx)(nil)

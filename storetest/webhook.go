@@ -155,9 +155,9 @@ func testWebhooks(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 	if _, err := s.Webhook(ctx, c.ID); taskwire.ErrorKind(err) != taskwire.NotFound {
 		t.Errorf("a deleted project's webhook: %v", err)
 	}
-	// Without a job queue, EnqueueWebhook commits nothing and fails nothing.
+	// Without a job queue, EnqueueWebhooks commits nothing and fails nothing.
 	update(t, s, func(tx taskwire.Tx) error {
-		return tx.EnqueueWebhook(ctx, taskwire.WebhookJob{WebhookID: b.ID, Event: taskwire.Event{ProjectID: p.ID, Seq: 1}})
+		return tx.EnqueueWebhooks(ctx, []taskwire.WebhookJob{{WebhookID: b.ID, Event: taskwire.Event{ProjectID: p.ID, Seq: 1}}})
 	})
 }
 

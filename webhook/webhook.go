@@ -118,14 +118,23 @@ func NewInserter(opts Options) (*Inserter, error) {
 	return &Inserter{client: client, maxAttempts: opts.MaxAttempts}, nil
 }
 
-// InsertWebhookTx inserts the delivery job in tx, due at once.
-func (i *Inserter) InsertWebhookTx(ctx context.Context, tx *sql.Tx, job taskwire.WebhookJob) error {
-	e := job.Event
-	args := Args{
-		WebhookID: job.WebhookID, ProjectID: e.ProjectID, Seq: e.Seq, Type: e.Type, TS: e.TS,
-		Event: string(e.AppendJSON(make([]byte, 0, 128+len(e.Data)))), Redelivery: job.Redelivery,
+// InsertWebhooksTx inserts the delivery jobs in tx in one batch, due at
+// once.
+func (i *Inserter) InsertWebhooksTx(ctx context.Context, tx *sql.Tx, jobs []taskwire.WebhookJob) error {
+	params := make([]river.InsertManyParams, len(jobs))
+	opts := &river.InsertOpts{Queue: Queue, MaxAttempts: i.maxAttempts}
+	var event string // the same event for every job of one emit
+	for k, job := range jobs {
+		e := job.Event
+		if k == 0 || e.Seq != jobs[k-1].Event.Seq || e.ProjectID != jobs[k-1].Event.ProjectID {
+			event = string(e.AppendJSON(make([]byte, 0, 128+len(e.Data))))
+		}
+		params[k] = river.InsertManyParams{Args: Args{
+			WebhookID: job.WebhookID, ProjectID: e.ProjectID, Seq: e.Seq, Type: e.Type, TS: e.TS,
+			Event: event, Redelivery: job.Redelivery,
+		}, InsertOpts: opts}
 	}
-	_, err := i.client.InsertTx(ctx, tx, args, &river.InsertOpts{Queue: Queue, MaxAttempts: i.maxAttempts})
+	_, err := i.client.InsertManyTx(ctx, tx, params)
 	return err
 }
 
