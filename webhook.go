@@ -100,6 +100,7 @@ type WebhookPatch struct {
 // reports it.
 type WebhookAttempt struct {
 	WebhookID  int64
+	ProjectID  int64 // the webhook's project (0: read it)
 	EventSeq   int64
 	EventType  EventType
 	Attempt    int

@@ -274,15 +274,18 @@ func (s *Service) WebhookTarget(ctx context.Context, webhookID int64) (WebhookTa
 // success disables it too, and its project's owner is notified
 // (webhook_disabled, as after a 410). It reports whether the webhook is still active.
 func (s *Service) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt) (bool, error) {
-	w, err := s.store.Webhook(ctx, a.WebhookID)
-	if ErrorKind(err) == NotFound {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
+	if a.ProjectID == 0 {
+		w, err := s.store.Webhook(ctx, a.WebhookID)
+		if ErrorKind(err) == NotFound {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		a.ProjectID = w.ProjectID
 	}
 	active := true
-	err = s.updateProject(ctx, w.ProjectID, func(tx Tx) error {
+	err := s.updateProject(ctx, a.ProjectID, func(tx Tx) error {
 		now := s.now()
 		d := WebhookDelivery{
 			WebhookID: a.WebhookID, EventSeq: a.EventSeq, EventType: a.EventType, Attempt: a.Attempt,
@@ -300,7 +303,8 @@ func (s *Service) RecordWebhookAttempt(ctx context.Context, a WebhookAttempt) (b
 			next := a.NextAttemptAt.UTC().Truncate(time.Microsecond)
 			d.NextAttemptAt = &next
 		}
-		if _, err := tx.Webhook(ctx, a.WebhookID); ErrorKind(err) == NotFound {
+		w, err := tx.Webhook(ctx, a.WebhookID)
+		if ErrorKind(err) == NotFound {
 			active = false // deleted meanwhile
 			return nil
 		} else if err != nil {

@@ -177,7 +177,7 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	}
 
 	attempt := taskwire.WebhookAttempt{
-		WebhookID: a.WebhookID, EventSeq: a.Seq, EventType: a.Type, Attempt: job.Attempt,
+		WebhookID: a.WebhookID, ProjectID: a.ProjectID, EventSeq: a.Seq, EventType: a.Type, Attempt: job.Attempt,
 		StatusCode: res.Status, Duration: res.Duration,
 	}
 	if attempt.Duration == 0 {
