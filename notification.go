@@ -25,6 +25,10 @@ const (
 	// NotifyInvitationAccepted tells a project's owner that someone joined
 	// through an invitation (in the app only, no email).
 	NotifyInvitationAccepted NotificationType = "invitation_accepted"
+	// NotifyWebhookDisabled tells a project's owner that one of its
+	// webhooks was turned off: its receiver answered 410, or its
+	// deliveries kept failing for a day.
+	NotifyWebhookDisabled NotificationType = "webhook_disabled"
 )
 
 // EmailInvitation is the kind of the email that carries an invitation to
@@ -35,7 +39,7 @@ const EmailInvitation NotificationType = "invitation"
 var NotificationTypes = []NotificationType{
 	NotifyTaskAssigned, NotifyTaskStatusChanged, NotifyTaskUpdated,
 	NotifyTaskDeleted, NotifyMemberAdded, NotifyMemberRemoved,
-	NotifyMentioned, NotifyTaskCommented, NotifyInvitationAccepted,
+	NotifyMentioned, NotifyTaskCommented, NotifyInvitationAccepted, NotifyWebhookDisabled,
 }
 
 // EmailKinds are the notification types that also send an email; each
@@ -76,6 +80,11 @@ type NotificationData struct {
 	InvitationID int64  `json:"invitation_id,omitempty"`
 	TaskID       int64  `json:"task_id,omitempty"`
 	ProjectID    int64  `json:"project_id,omitempty"`
+	// WebhookID, URL and Reason ("gone" or "failing") describe a
+	// webhook_disabled notification.
+	WebhookID int64  `json:"webhook_id,omitempty"`
+	URL       string `json:"url,omitempty"`
+	Reason    string `json:"reason,omitempty"`
 }
 
 // NotificationFilter narrows an inbox listing.

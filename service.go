@@ -39,6 +39,9 @@ type Options struct {
 	// InvitationTTL is how long an invitation can be accepted (0:
 	// DefaultInvitationTTL).
 	InvitationTTL time.Duration
+	// WebhookURLs refuses webhook URLs that must not be posted to (private
+	// addresses); nil checks only their form.
+	WebhookURLs URLChecker
 }
 
 // NewService returns a Service over the given store, publisher and
@@ -77,6 +80,9 @@ func (s *Service) emit(ctx context.Context, tx Tx, projectID, actorID int64, typ
 	e.TS = s.now()
 	e, err = tx.AppendEvent(ctx, e)
 	if err != nil {
+		return Event{}, err
+	}
+	if err := s.enqueueWebhooks(ctx, tx, e); err != nil {
 		return Event{}, err
 	}
 	tx.AfterCommit(func() { s.pub.Publish(e) })

@@ -84,6 +84,21 @@ type Reader interface {
 	InvitationByToken(ctx context.Context, tokenHash string) (Invitation, error)
 	// Invitations lists a project's invitations, oldest first (by id).
 	Invitations(ctx context.Context, projectID int64) ([]Invitation, error)
+	// Webhook returns one webhook with its secrets. Returns NotFound
+	// "Webhook not found".
+	Webhook(ctx context.Context, id int64) (Webhook, error)
+	// Webhooks lists a project's webhooks oldest first (by id), after the
+	// cursor page.After.
+	Webhooks(ctx context.Context, projectID int64, page Page) ([]Webhook, error)
+	// ActiveWebhooks lists a project's active webhooks, for every event
+	// the project emits: it must stay cheap (an indexed read).
+	ActiveWebhooks(ctx context.Context, projectID int64) ([]Webhook, error)
+	// WebhookDelivery returns one delivery attempt. Returns NotFound
+	// "Delivery not found".
+	WebhookDelivery(ctx context.Context, id int64) (WebhookDelivery, error)
+	// WebhookDeliveries lists a webhook's delivery attempts newest first,
+	// before the cursor page.After (an id; 0: from the newest).
+	WebhookDeliveries(ctx context.Context, webhookID int64, page Page) ([]WebhookDelivery, error)
 }
 
 // Tx is one unit of work. Everything written through it commits together
@@ -167,6 +182,28 @@ type Tx interface {
 	// EnqueueEmail schedules a durable email job: it commits with the unit
 	// of work, or not at all.
 	EnqueueEmail(ctx context.Context, job EmailJob) error
+
+	// CreateWebhook stores w (its project must exist) and returns it with
+	// its ID.
+	CreateWebhook(ctx context.Context, w Webhook) (Webhook, error)
+	// UpdateWebhook writes w's URL, events, description, active flag,
+	// secrets and failing_since.
+	UpdateWebhook(ctx context.Context, w Webhook) error
+	// DeleteWebhook deletes a webhook and its deliveries. A project's
+	// webhooks are deleted with it (DeleteProject) without a call.
+	DeleteWebhook(ctx context.Context, id int64) error
+	// RecordWebhookDelivery stores one delivery attempt (its webhook must
+	// exist) and returns it with its ID.
+	RecordWebhookDelivery(ctx context.Context, d WebhookDelivery) (WebhookDelivery, error)
+	// WebhookAttempted keeps a webhook's failing_since: cleared after a
+	// success, set to at by the first failure after one. It returns the
+	// value it leaves (nil after a success).
+	WebhookAttempted(ctx context.Context, id int64, ok bool, at time.Time) (*time.Time, error)
+	// DisableWebhook turns a webhook off and reports whether it was on.
+	DisableWebhook(ctx context.Context, id int64) (bool, error)
+	// EnqueueWebhooks schedules durable delivery jobs, in one insert: they
+	// commit with the unit of work, or not at all.
+	EnqueueWebhooks(ctx context.Context, jobs []WebhookJob) error
 
 	// Reminded returns the reminder the task has had, if any.
 	Reminded(ctx context.Context, taskID int64) (Reminder, bool, error)

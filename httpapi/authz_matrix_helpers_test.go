@@ -98,6 +98,8 @@ type authzWorld struct {
 
 	markers []authzMarker
 	n       int // numbers names
+
+	receiver *receiver // the fixtures' webhooks post here
 }
 
 // next returns a fresh name with prefix.
@@ -119,7 +121,8 @@ func newAuthzWorld(t *testing.T) *authzWorld {
 	t.Helper()
 	var b [4]byte
 	_, _ = rand.Read(b[:])
-	w := &authzWorld{e: newEnv(t), tag: hex.EncodeToString(b[:])}
+	w := &authzWorld{e: newEnv(t, withEnv("WEBHOOK_ALLOW_PRIVATE", "true")), tag: hex.EncodeToString(b[:])}
+	w.receiver = newReceiver(t, nil)
 	mk := func(role string) authzUser {
 		name := role + "-" + w.tag
 		id, tok := w.e.user(name)
@@ -321,6 +324,7 @@ type authzFixture struct {
 	project int64
 	task    int64
 	comment int64
+	webhook int64 // made on first use (webhookID)
 }
 
 func (w *authzWorld) fixture(t *testing.T) *authzFixture {

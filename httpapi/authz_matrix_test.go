@@ -318,6 +318,15 @@ func authzRoutes() []authzRoute {
 		ownerRoute("PATCH", "/api/v1/projects/{project_id}", "Not authorized to update this project",
 			allow(http.StatusOK, projectIs), inProject("", newDescription)),
 		ownerRoute("DELETE", "/api/v1/projects/{project_id}", "Not authorized to delete this project", noBody, inProject("", nil)),
+		ownerRoute("POST", "/api/v1/projects/{project_id}/webhooks", msgNotWebhookManager, allow(http.StatusCreated, webhookWithSecret),
+			inProject("/webhooks", func(fx *authzFixture) any { return map[string]string{"url": fx.w.receiver.URL} })),
+		ownerRoute("GET", "/api/v1/projects/{project_id}/webhooks", msgNotWebhookManager, allow(http.StatusOK, bodyIsArray), inProject("/webhooks", nil)),
+		webhookRoute("PATCH", "/api/v1/webhooks/{webhook_id}", allow(http.StatusOK, nonEmpty),
+			onWebhook("", false, map[string]string{"description": "changed"})),
+		webhookRoute("DELETE", "/api/v1/webhooks/{webhook_id}", noBody, onWebhook("", true, nil)),
+		webhookRoute("POST", "/api/v1/webhooks/{webhook_id}/rotate-secret", allow(http.StatusOK, webhookWithSecret), onWebhook("/rotate-secret", false, nil)),
+		webhookRoute("GET", "/api/v1/webhooks/{webhook_id}/deliveries", allow(http.StatusOK, bodyIsArray), onWebhook("/deliveries", false, nil)),
+		webhookRoute("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", allow(http.StatusAccepted, nil), onDelivery),
 		ownerRoute("DELETE", "/api/v1/projects/{project_id}/members/{user_id}", "Not authorized to remove members from this project", noBody,
 			func(t *testing.T, fx *authzFixture, who identity) (string, any) {
 				return inProject("/members/"+itoa(fx.w.victim.ID), nil)(t, fx, who)

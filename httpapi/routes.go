@@ -36,6 +36,7 @@ func (s *Server) routes() {
 	s.eventRoutes(api)
 	s.notificationRoutes(api)
 	s.invitationRoutes(api)
+	s.webhookRoutes(api)
 	s.documentRawRoutes()
 	s.mux.HandleFunc("GET /ws/projects/{project_id}", s.projectSocket)
 	s.mux.HandleFunc("GET /ws/notifications", s.notificationSocket)

@@ -68,6 +68,18 @@ type Options struct {
 	// Postgres selects River's database/sql driver for PostgreSQL instead
 	// of its SQLite driver.
 	Postgres bool
+	// Kinds are other jobs the queue works besides email (webhook
+	// deliveries), each on its own River queue.
+	Kinds []Kind
+}
+
+// Kind is another kind of job the queue's River client works: Register
+// adds its worker, which takes jobs from the River queue Queue, at most
+// MaxWorkers at once.
+type Kind struct {
+	Queue      string
+	MaxWorkers int
+	Register   func(*river.Workers) error
 }
 
 func (o *Options) defaults() {
@@ -122,8 +134,15 @@ func New(ctx context.Context, logger *slog.Logger, pool *sql.DB, mailer Mailer, 
 	if err := river.AddWorkerSafely(workers, w); err != nil {
 		return nil, err
 	}
+	queues := map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}}
+	for _, k := range opts.Kinds {
+		if err := k.Register(workers); err != nil {
+			return nil, err
+		}
+		queues[k.Queue] = river.QueueConfig{MaxWorkers: k.MaxWorkers}
+	}
 	client, err := river.NewClient(driver, &river.Config{
-		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}},
+		Queues:               queues,
 		Workers:              workers,
 		Logger:               logger.With("component", "river"),
 		MaxAttempts:          opts.MaxAttempts,

@@ -144,7 +144,7 @@ func (b *batch) runUnit(req *writeReq) afterUnit {
 	}
 	d := b.w.db.d
 	u := &unit{q: uncancelable{b.q}, d: d, collect: b.strategy == fastFirstTry}
-	t := &tx{writes: writes{reads: reads{q: u, d: d}, unit: u}, sqlTx: b.sqlTx, jobs: b.w.db.jobs}
+	t := &tx{writes: writes{reads: reads{q: u, d: d}, unit: u}, sqlTx: b.sqlTx, jobs: b.w.db.jobs, hooksJobs: b.w.db.webhooks}
 	req.err = req.work.run(t)
 	if req.err == nil {
 		req.err = u.flush(context.Background())

@@ -38,6 +38,8 @@ type DB struct {
 	path    string // SQLite file
 	logger  *slog.Logger
 	jobs    JobInserter // nil: units of work enqueue no jobs
+	// webhooks inserts webhook delivery jobs; nil: units enqueue none.
+	webhooks WebhookInserter
 
 	writeDSN string // SQLite: for pools opened by NewPool
 	dsn      string // PostgreSQL
@@ -68,6 +70,9 @@ type Options struct {
 	// transaction (notify.Inserter). A store opened without it enqueues
 	// none: for tests of the store or the domain alone.
 	Jobs JobInserter
+	// Webhooks inserts the webhook delivery jobs units of work enqueue,
+	// in their own transaction (webhook.Inserter); nil: none.
+	Webhooks WebhookInserter
 }
 
 // JobInserter inserts a durable job in a unit of work's own transaction,
@@ -75,6 +80,12 @@ type Options struct {
 // River's InsertTx. It is all the store knows of the job queue.
 type JobInserter interface {
 	InsertEmailTx(ctx context.Context, tx *sql.Tx, job taskwire.EmailJob) error
+}
+
+// WebhookInserter inserts webhook delivery jobs in a unit of work's own
+// transaction, like JobInserter.
+type WebhookInserter interface {
+	InsertWebhooksTx(ctx context.Context, tx *sql.Tx, jobs []taskwire.WebhookJob) error
 }
 
 // Open connects to the database named by target. It does not migrate.
@@ -149,7 +160,7 @@ func openSQLite(ctx context.Context, path string, opts Options) (*DB, error) {
 	read.SetMaxIdleConns(opts.Readers)
 	stmts := newPrepared(read)
 	db := &DB{reads: reads{q: stmts, d: sqliteDialect}, d: sqliteDialect, read: read, readStmts: stmts, write: write, path: path,
-		logger: opts.Logger, jobs: opts.Jobs, writeDSN: dsn("immediate")}
+		logger: opts.Logger, jobs: opts.Jobs, webhooks: opts.Webhooks, writeDSN: dsn("immediate")}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 128
 	}

@@ -237,6 +237,8 @@ func importTables() []importTable {
 		{"notification_settings", columns("user_id kind email:bool"), "user_id, kind", false},
 		{"api_tokens", columns("id user_id name hash created_at:time expires_at:time last_used_at:time"), "id", true},
 		{"invitations", columns("id project_id email invited_by token_hash created_at:time expires_at:time accepted_at:time accepted_by"), "id", true},
+		{"webhooks", columns("id project_id url events description active:bool secret previous_secret previous_secret_expires_at:time failing_since:time created_at:time"), "id", true},
+		{"webhook_deliveries", columns("id webhook_id event_seq event_type attempt status_code error duration_ms created_at:time next_attempt_at:time"), "id", true},
 	}
 }
 

@@ -150,6 +150,19 @@ func fillSource(t *testing.T, db *sqlstore.DB) {
 	mustUpdate(t, db, func(tx taskwire.Tx) error {
 		return errors.Join(tx.AcceptInvitation(ctx, 2, cy, at(85)), tx.DeleteInvitation(ctx, 3))
 	})
+	// A webhook mid-rotation and failing, with one delivery attempt.
+	expires, failing, code, msg := at(80), at(81), 500, "The receiver answered 500"
+	mustUpdate(t, db, func(tx taskwire.Tx) error {
+		w, err := tx.CreateWebhook(ctx, taskwire.Webhook{ProjectID: 1, URL: "https://hooks.example/ü", Events: []taskwire.EventType{taskwire.EventTaskCreated},
+			Description: "CI", Active: true, Secret: "whsec_new", PreviousSecret: "whsec_old", PreviousSecretExpiresAt: &expires,
+			FailingSince: &failing, CreatedAt: at(79)})
+		if err != nil {
+			return err
+		}
+		_, err = tx.RecordWebhookDelivery(ctx, taskwire.WebhookDelivery{WebhookID: w.ID, EventSeq: 1, EventType: taskwire.EventTaskCreated,
+			Attempt: 1, StatusCode: &code, Error: &msg, DurationMS: 7, CreatedAt: at(82), NextAttemptAt: &expires})
+		return err
+	})
 }
 
 // dump reads everything fillSource wrote back through the store's readers,
@@ -192,6 +205,8 @@ func dump(t *testing.T, db *sqlstore.DB) map[string]any {
 	for _, id := range users {
 		put("api tokens of", id)(db.APITokens(ctx, id))
 	}
+	put("webhooks")(db.Webhooks(ctx, 1, taskwire.Page{}))
+	put("webhook deliveries")(db.WebhookDeliveries(ctx, 1, taskwire.Page{}))
 	put("membership rows")(db.RawColumn(ctx, "SELECT CAST(id AS TEXT) || ' ' || CAST(project_id AS TEXT) || ' ' || CAST(user_id AS TEXT) FROM project_members ORDER BY id"))
 	for _, q := range []string{"SELECT updated_at FROM projects ORDER BY id", "SELECT created_at FROM project_members ORDER BY id"} {
 		raw, err := db.RawColumn(ctx, q)
@@ -278,7 +293,8 @@ func TestImport(t *testing.T) {
 				}
 			}
 			if rows := rowCounts(stats); !reflect.DeepEqual(rows, map[string]int64{"users": 3, "projects": 2, "project_members": 3,
-				"tasks": 5, "task_labels": 2, "task_reminders": 1, "comments": 2, "events": 6, "idempotency_keys": 1, "notifications": 3, "notification_settings": 1, "api_tokens": 2, "invitations": 2}) {
+				"tasks": 5, "task_labels": 2, "task_reminders": 1, "comments": 2, "events": 6, "idempotency_keys": 1, "notifications": 3, "notification_settings": 1, "api_tokens": 2, "invitations": 2,
+				"webhooks": 1, "webhook_deliveries": 1}) {
 				t.Errorf("rows copied %v", rows)
 			}
 			for _, tr := range stats.Tables {
@@ -401,7 +417,8 @@ func TestImportSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rows := rowCounts(stats); !reflect.DeepEqual(rows, map[string]int64{"users": 4, "projects": 2, "project_members": 5, "tasks": 5,
-		"task_labels": 0, "task_reminders": 0, "comments": 0, "events": 0, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0, "api_tokens": 0, "invitations": 0}) {
+		"task_labels": 0, "task_reminders": 0, "comments": 0, "events": 0, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0, "api_tokens": 0, "invitations": 0,
+		"webhooks": 0, "webhook_deliveries": 0}) {
 		t.Errorf("rows copied %v", rows)
 	}
 	if fileSum(t, path) != sha256.Sum256(seed) {
@@ -556,11 +573,12 @@ func TestImportLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("imported %+v in %v", stats.Tables, time.Since(began))
-	if last != (sqlstore.Progress{Table: "invitations"}) {
-		t.Errorf("last progress report %+v, want invitations 0/0", last)
+	if last != (sqlstore.Progress{Table: "webhook_deliveries"}) {
+		t.Errorf("last progress report %+v, want webhook_deliveries 0/0", last)
 	}
 	if rows := rowCounts(stats); !reflect.DeepEqual(rows, map[string]int64{"users": users, "projects": projects, "project_members": 0,
-		"tasks": tasks, "task_labels": 0, "task_reminders": 0, "comments": 0, "events": events, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0, "api_tokens": 0, "invitations": 0}) {
+		"tasks": tasks, "task_labels": 0, "task_reminders": 0, "comments": 0, "events": events, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0, "api_tokens": 0, "invitations": 0,
+		"webhooks": 0, "webhook_deliveries": 0}) {
 		t.Errorf("rows copied %v", rows)
 	}
 	for _, id := range []int64{1, 2, 3, 5, 49_999, tasks} {

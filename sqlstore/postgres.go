@@ -30,7 +30,7 @@ func openPostgres(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		pool.Close()
 		return nil, fmt.Errorf("sqlstore: connect to PostgreSQL: %w", err)
 	}
-	db := &DB{reads: reads{q: pool, d: postgresDialect}, d: postgresDialect, read: pool, write: pool, logger: opts.Logger, jobs: opts.Jobs, dsn: dsn}
+	db := &DB{reads: reads{q: pool, d: postgresDialect}, d: postgresDialect, read: pool, write: pool, logger: opts.Logger, jobs: opts.Jobs, webhooks: opts.Webhooks, dsn: dsn}
 	if opts.MaxBatch <= 0 {
 		// Each unit of a batch is a subtransaction; PostgreSQL tracks up to
 		// 64 per backend before every snapshot gets slower.

@@ -240,7 +240,9 @@ type tx struct {
 	writes // over the unit; writes.unit is never nil
 	sqlTx  *sql.Tx
 	jobs   JobInserter // nil: enqueue nothing
-	hooks  []func()
+	// hooksJobs inserts webhook deliveries; nil: enqueue none.
+	hooksJobs WebhookInserter
+	hooks     []func()
 }
 
 // SQLTx returns the database transaction of the unit of work, for
@@ -260,6 +262,14 @@ func (t *tx) EnqueueEmail(ctx context.Context, job taskwire.EmailJob) error {
 		return nil
 	}
 	return t.jobs.InsertEmailTx(context.WithoutCancel(ctx), t.SQLTx(), job)
+}
+
+// EnqueueWebhooks implements taskwire.Tx like EnqueueEmail.
+func (t *tx) EnqueueWebhooks(ctx context.Context, jobs []taskwire.WebhookJob) error {
+	if t.hooksJobs == nil || len(jobs) == 0 {
+		return nil
+	}
+	return t.hooksJobs.InsertWebhooksTx(context.WithoutCancel(ctx), t.SQLTx(), jobs)
 }
 
 var _ taskwire.Tx = (*tx)(nil)

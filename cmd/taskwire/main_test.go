@@ -234,6 +234,9 @@ func TestBadConfigFailsWithOneLine(t *testing.T) {
 		{"REDIS_URL", "http://127.0.0.1:6379"},
 		{"SMTP_URL", "ftp://mail"},
 		{"INVITATION_TTL", "0"},
+		{"WEBHOOK_TIMEOUT", "2m"},
+		{"WEBHOOK_MAX_ATTEMPTS", "0"},
+		{"WEBHOOK_ALLOW_PRIVATE", "maybe"},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
 			env := baseEnv(t)

@@ -20,18 +20,21 @@
 //	SMTP_URL=smtp://127.0.0.1:2525?starttls=none EMAIL_DEBOUNCE=0 taskwire &
 //	twload emails -url http://127.0.0.1:8080 -smtp 127.0.0.1:2525 -assignments 1000
 //
-// webhooks: the time from a task creation's commit to its delivery at a
-// webhook receiver the tool runs, and deliveries per second, under a burst
-// of creations on a project with -hooks webhooks:
+// webhooks: the time from a change's commit to its webhook delivery
+// reaching a receiver the tool runs, and deliveries per second, under a
+// burst of task creations:
 //
 //	WEBHOOK_ALLOW_PRIVATE=true taskwire &
-//	twload webhooks -url http://127.0.0.1:8080 -listen 127.0.0.1:9099 -events 1000 -hooks 1
+//	twload webhooks -url http://127.0.0.1:8080 -listen 127.0.0.1:9099 -events 1000
 //
 // patch: each client owns a task in one shared project and sends
 // PATCH /api/v1/tasks/{id}/status in a closed loop, alternating the status
 // so every request is a real change (a committed write and an event):
 //
 //	twload patch -url http://127.0.0.1:8080 -clients 64 -duration 10s
+//
+// With -webhooks N each project has N webhooks posting to a receiver the
+// tool runs on -hook-listen (start the server with WEBHOOK_ALLOW_PRIVATE=true).
 //
 // soak: mixed REST writes from -writers users (create, status, update,
 // assign, members, delete, lists, events since, notifications) at -rate
@@ -91,10 +94,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return resume(ctx, args[1:], out)
 	case "emails":
 		return emails(ctx, args[1:], out)
-	case "webhooks":
-		return webhooks(ctx, args[1:], out)
 	case "soak":
 		return soak(ctx, args[1:], out)
+	case "webhooks":
+		return webhooks(ctx, args[1:], out)
 	}
 	return fmt.Errorf("unknown scenario %q (want patch, fanout, resume, emails, webhooks or soak)", args[0])
 }

@@ -18,10 +18,10 @@ type patchFlags struct {
 	clients  int
 	assign   bool
 	projects int
-	hooks    int
-	listen   string
 	duration time.Duration
 	warmup   time.Duration
+	webhooks int
+	hookAddr string
 }
 
 // parsePatchFlags parses the patch scenario's command line.
@@ -32,10 +32,10 @@ func parsePatchFlags(args []string) (patchFlags, error) {
 	fs.IntVar(&f.clients, "clients", 8, "concurrent clients, each in a closed loop")
 	fs.BoolVar(&f.assign, "assignee", false, "assign every task to a second member, so each change also notifies them")
 	fs.IntVar(&f.projects, "projects", 1, "spread the clients' tasks over this many projects (1: one hot project)")
-	fs.IntVar(&f.hooks, "webhooks", 0, "webhooks (every event) on each project, pointing at a receiver the tool runs on -listen; start the server with WEBHOOK_ALLOW_PRIVATE=true")
-	fs.StringVar(&f.listen, "listen", "127.0.0.1:9099", "address of the webhook receiver with -webhooks")
 	fs.DurationVar(&f.duration, "duration", 10*time.Second, "measurement time")
 	fs.DurationVar(&f.warmup, "warmup", 2*time.Second, "load before measuring")
+	fs.IntVar(&f.webhooks, "webhooks", 0, "webhooks per project, posting to a receiver the tool runs (needs WEBHOOK_ALLOW_PRIVATE=true)")
+	fs.StringVar(&f.hookAddr, "hook-listen", "127.0.0.1:0", "address of that receiver")
 	err := fs.Parse(args)
 	return f, err
 }
@@ -50,6 +50,7 @@ type patchRun struct {
 	assignee   any     // memberID, or nil (JSON null: unassigned)
 	projectIDs []int64
 	tasks      []int64 // one per client
+	hookURL    string  // the receiver of -webhooks
 }
 
 // patch measures PATCH /api/v1/tasks/{id}/status: each client owns a task
@@ -60,28 +61,27 @@ func patch(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	r := &patchRun{patchFlags: f, a: newClient(f.base, f.clients*2), name: fmt.Sprintf("load%d", time.Now().UnixNano())}
-	if r.hooks > 0 {
-		recv := newReceiver()
-		stop, err := recv.serve(r.listen)
+	if err := r.setup(ctx); err != nil {
+		return fmt.Errorf("setup: %w", err)
+	}
+	if f.webhooks > 0 {
+		_, url, stop, err := serveHooks(f.hookAddr)
 		if err != nil {
 			return err
 		}
-		defer func() {
-			stop()
-			ids, repeats := recv.distinct()
-			fmt.Fprintf(out, "  webhook deliveries received by the end of the run: %d (%d repeated webhook-ids)\n", ids, repeats)
-		}()
+		defer stop()
+		r.hookURL = url
 	}
-	if err := r.setup(ctx); err != nil {
+	if err := r.setupHooks(ctx); err != nil {
 		return fmt.Errorf("setup: %w", err)
 	}
 	lat, nerr, firstErr := r.drive(ctx)
 	what := fmt.Sprintf("%d project(s), unassigned tasks", len(r.projectIDs))
+	if r.webhooks > 0 {
+		what += fmt.Sprintf(", %d webhooks per project", r.webhooks)
+	}
 	if r.assign {
 		what = fmt.Sprintf("%d project(s), tasks assigned to another member (each change notifies them)", len(r.projectIDs))
-	}
-	if r.hooks > 0 {
-		what += fmt.Sprintf(", %d webhook(s) on each project", r.hooks)
 	}
 	report(out, fmt.Sprintf("PATCH /api/v1/tasks/{id}/status, %d clients, %v, %s", r.clients, r.duration, what), lat, nerr, r.duration)
 	if firstErr != nil {
@@ -119,6 +119,19 @@ func (r *patchRun) setup(ctx context.Context) error {
 	return nil
 }
 
+// setupHooks gives each project -webhooks webhooks posting to the tool's
+// receiver.
+func (r *patchRun) setupHooks(ctx context.Context) error {
+	for _, pid := range r.projectIDs {
+		for range r.webhooks {
+			if err := r.a.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/webhooks", pid), map[string]string{"url": r.hookURL}, http.StatusCreated, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // createProjects creates the -projects projects, with the member in each
 // when tasks are assigned.
 func (r *patchRun) createProjects(ctx context.Context) error {
@@ -132,9 +145,6 @@ func (r *patchRun) createProjects(ctx context.Context) error {
 			if err := r.a.call(ctx, "POST", fmt.Sprintf("/api/v1/projects/%d/members", project.ID), map[string]int64{"user_id": r.memberID}, http.StatusCreated, nil); err != nil {
 				return err
 			}
-		}
-		if err := addWebhooks(ctx, r.a, project.ID, r.hooks, "http://"+r.listen, nil); err != nil {
-			return err
 		}
 		r.projectIDs[i] = project.ID
 	}

@@ -24,11 +24,13 @@ import (
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/auth"
 	"github.com/taskwire/taskwire/httpapi"
+	"github.com/taskwire/taskwire/internal/egress"
 	"github.com/taskwire/taskwire/notify"
 	"github.com/taskwire/taskwire/realtime"
 	"github.com/taskwire/taskwire/redisbroker"
 	"github.com/taskwire/taskwire/sqlstore"
 	"github.com/taskwire/taskwire/web"
+	"github.com/taskwire/taskwire/webhook"
 )
 
 // App is the whole server. New opens everything it needs; Run serves until
@@ -43,6 +45,8 @@ type App struct {
 	db      *sqlstore.DB
 	jobPool *sql.DB // River's connections (see OpenDatabase)
 	queue   *notify.Queue
+	egress  *egress.Client  // webhook deliveries and URL checks
+	hooks   *webhook.Worker // works the queue's webhook jobs
 	svc     *taskwire.Service
 	hub     *realtime.Hub
 	tokens  *auth.Tokens
@@ -135,9 +139,13 @@ func (a *App) buildService(ctx context.Context, cfg Config, opts Options, rb *re
 			}
 		}
 	}
+	hopts := webhookOptions(cfg)
+	a.egress = egress.New(egress.Options{AllowPrivate: cfg.WebhookAllowPrivate, Timeout: cfg.WebhookTimeout})
+	a.hooks = webhook.NewWorker(a.logger, a.egress, hopts)
 	a.queue, err = notify.New(ctx, a.logger, a.jobPool, mailer, a.reg, notify.Options{
 		Debounce: cfg.EmailDebounce, MaxAttempts: cfg.EmailMaxAttempts, RetryBase: cfg.EmailRetryBase, BaseURL: cfg.BaseURL,
 		Postgres: a.db.Postgres(),
+		Kinds:    []notify.Kind{{Queue: webhook.Queue, MaxWorkers: a.hooks.Workers(), Register: a.hooks.Register}},
 	})
 	if err != nil {
 		return err
@@ -166,6 +174,7 @@ func (a *App) buildService(ctx context.Context, cfg Config, opts Options, rb *re
 	a.svc = taskwire.NewService(a.db, newCountingPublisher(pub, a.reg), hasher, taskwire.Options{
 		RetentionCount: cfg.RetentionCount, RetentionAge: cfg.RetentionAge, ReminderLead: cfg.ReminderLead,
 		InvitationTTL: cfg.InvitationTTL,
+		WebhookURLs:   webhook.URLChecker{Client: a.egress},
 	})
 	a.hub = realtime.NewHub(a.logger, a.svc, broker, realtime.Options{
 		QueueMessages: cfg.WSQueueMessages, QueueBytes: cfg.WSQueueBytes,
@@ -208,6 +217,7 @@ func (a *App) URL() string {
 func (a *App) Run(ctx context.Context) error {
 	defer close(a.done)
 	defer a.close()
+	a.hooks.Start(a.svc)
 	if err := a.queue.Start(context.WithoutCancel(ctx), a.svc); err != nil {
 		return err
 	}
@@ -284,6 +294,9 @@ func (a *App) close() {
 		}
 		if a.pprof != nil {
 			a.pprof.close()
+		}
+		if a.egress != nil {
+			a.egress.Close()
 		}
 		if a.jobPool != nil {
 			a.jobPool.Close()

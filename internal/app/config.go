@@ -57,6 +57,12 @@ type Config struct {
 	EmailMaxAttempts int
 	EmailRetryBase   time.Duration
 	WSReconcile      time.Duration
+
+	WebhookTimeout      time.Duration
+	WebhookRetryBase    time.Duration
+	WebhookMaxAttempts  int
+	WebhookWorkers      int
+	WebhookAllowPrivate bool
 }
 
 // setting is one configuration entry: its variable, flag, default and
@@ -237,6 +243,18 @@ var settings = []setting{
 		durationSetting(func(c *Config) *time.Duration { return &c.InvitationTTL })},
 	{"EMAIL_MAX_ATTEMPTS", "email-max-attempts", "10", "delivery attempts before an email is kept as failed", intSetting(func(c *Config) *int { return &c.EmailMaxAttempts })},
 	{"EMAIL_RETRY_BASE", "email-retry-base", "10s", "delay before the first retry of an email; each next one doubles, up to an hour", durationSetting(func(c *Config) *time.Duration { return &c.EmailRetryBase })},
+	{"WEBHOOK_TIMEOUT", "webhook-timeout", "10s", "time a webhook receiver has to answer one delivery (at most 30s)", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 || d > 30*time.Second {
+			return errors.New("want a positive duration of at most 30s, such as 10s")
+		}
+		c.WebhookTimeout = d
+		return nil
+	}},
+	{"WEBHOOK_RETRY_BASE", "webhook-retry-base", "5s", "delay before the first retry of a webhook delivery; each next one doubles, up to an hour", durationSetting(func(c *Config) *time.Duration { return &c.WebhookRetryBase })},
+	{"WEBHOOK_MAX_ATTEMPTS", "webhook-max-attempts", "8", "attempts of one webhook delivery before it is given up", intSetting(func(c *Config) *int { return &c.WebhookMaxAttempts })},
+	{"WEBHOOK_WORKERS", "webhook-workers", "16", "webhook deliveries sent at once by an instance; one webhook gets at most half of them", intSetting(func(c *Config) *int { return &c.WebhookWorkers })},
+	{"WEBHOOK_ALLOW_PRIVATE", "webhook-allow-private", "false", "let webhooks post to loopback, private and other non-public addresses (tests, intranets only)", boolSetting(func(c *Config) *bool { return &c.WebhookAllowPrivate })},
 }
 
 // zeroableDuration parses a duration of 0 or more for a field whose

@@ -11,7 +11,16 @@ import (
 	"github.com/taskwire/taskwire/auth"
 	"github.com/taskwire/taskwire/notify"
 	"github.com/taskwire/taskwire/sqlstore"
+	"github.com/taskwire/taskwire/webhook"
 )
+
+// webhookOptions are the webhook settings of cfg.
+func webhookOptions(cfg Config) webhook.Options {
+	return webhook.Options{
+		Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase, MaxAttempts: cfg.WebhookMaxAttempts,
+		Workers: cfg.WebhookWorkers, AllowPrivate: cfg.WebhookAllowPrivate, Postgres: cfg.Database.Dialect == "postgres",
+	}
+}
 
 // OpenDatabase opens the store of DATABASE_URL (adopting a seed service's
 // SQLite file, refusing another application's), whose units of work insert
@@ -30,7 +39,11 @@ func OpenDatabase(ctx context.Context, cfg Config, logger *slog.Logger) (*sqlsto
 	if err != nil {
 		return nil, nil, err
 	}
-	db, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{Synchronous: cfg.SQLiteSync, Logger: logger, MaxConns: conns, Writers: cfg.DBWriters, Jobs: jobs})
+	hooks, err := webhook.NewInserter(webhookOptions(cfg))
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := sqlstore.Open(ctx, cfg.Database, sqlstore.Options{Synchronous: cfg.SQLiteSync, Logger: logger, MaxConns: conns, Writers: cfg.DBWriters, Jobs: jobs, Webhooks: hooks})
 	if err != nil {
 		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)
 	}

@@ -3,6 +3,7 @@ import { Http, defaultRetry, randomKey, type FetchLike, type RetryOptions } from
 import { authApi } from './rest/auth.js';
 import { apiTokensApi } from './rest/api-tokens.js';
 import { commentsApi } from './rest/comments.js';
+import { webhooksApi } from './rest/webhooks.js';
 import type { RestContext } from './rest/context.js';
 import { eventsApi } from './rest/events.js';
 import { invitationsApi } from './rest/invitations.js';
@@ -82,7 +83,7 @@ export interface LiveBoardOptions {
   snapshotAttempts?: number;
 }
 
-/** Builds a client. REST methods are grouped (`auth`, `users`, `apiTokens`, `projects`, `tasks`, `comments`, `invitations`, `events`, `notifications`, `ops`). */
+/** Builds a client. REST methods are grouped (`auth`, `users`, `apiTokens`, `projects`, `tasks`, `comments`, `invitations`, `webhooks`, `events`, `notifications`, `ops`). */
 export function createClient(options: ClientOptions) {
   const clock = options.clock ?? systemClock;
   const random = options.random ?? Math.random;
@@ -131,6 +132,7 @@ export function createClient(options: ClientOptions) {
     comments: commentsApi(ctx),
     /** Invitations by email: `create`, `list`, `revoke` (the owner) and `accept` (the invitee). */
     invitations: invitationsApi(ctx),
+    webhooks: webhooksApi(ctx),
     events,
     ops: opsApi(ctx),
     /** `search(q, {limit})`: full-text search over the caller's tasks, best first. */

@@ -25,6 +25,10 @@ export type ApiError = Schemas['ApiError'];
 /** An event as the REST log returns it (`data` untyped; see events.ts for the typed union). */
 export type LogEvent = Schemas['Event'];
 export type RawNotification = Schemas['Notification'];
+export type Webhook = Schemas['Webhook'];
+/** A webhook as created: with its secret, shown this once. */
+export type CreatedWebhook = Schemas['CreatedWebhook'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];
 
 export type SignupInput = Schemas['SignupInputBody'];
 export type CreateProjectInput = Schemas['CreateProjectInputBody'];
@@ -37,6 +41,8 @@ export type PutSettingsInput = Schemas['PutSettingsInputBody'];
 export type AddMemberInput = Schemas['AddMemberInputBody'];
 /** `{name, expires_at?}`. */
 export type ApiTokenInput = Schemas['ApiTokenBody'];
+export type CreateWebhookInput = Schemas['CreateWebhookInputBody'];
+export type UpdateWebhookInput = Schemas['UpdateWebhookInputBody'];
 
 export type TokenResponse = Schemas['TokenOutputBody'];
 export type MessageResponse = Schemas['MessageOutputBody'];

@@ -6,6 +6,9 @@ import { isStatus, statusLabel } from './status';
 /** The reminder's field, until the client's NotificationData names it. */
 interface NewerData {
   due_at?: string;
+  /** webhook_disabled: the webhook's URL and why ("gone": it answered 410; "failing": for a day). */
+  url?: string;
+  reason?: string;
 }
 
 /** A notification in words, from the point of view of the person notified. */
@@ -39,6 +42,11 @@ export function describeNotification(n: Notification): string {
       const due = (n.data as NewerData).due_at;
       if (!due) return `${title} is due soon`;
       return `${title} ${new Date(due).getTime() < Date.now() ? 'was' : 'is'} due ${formatDue(due)}`;
+    }
+    case 'webhook_disabled': {
+      const d = n.data as NewerData;
+      const why = d.reason === 'gone' ? 'its receiver answered 410 Gone' : 'its deliveries kept failing for a day';
+      return `A webhook of ${project}${d.url ? ` (${d.url})` : ''} was turned off: ${why}`;
     }
     default:
       return `${actor} changed something in ${project}`;

@@ -1,0 +1,170 @@
+package storetest
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/taskwire/taskwire"
+)
+
+func testWebhooks(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
+	s := newStore(t)
+	ctx := t.Context()
+	alice := createUser(t, s, "alice")
+	p := createProject(t, s, alice, "p")
+	other := createProject(t, s, alice, "other")
+	create := func(w taskwire.Webhook) taskwire.Webhook {
+		t.Helper()
+		update(t, s, func(tx taskwire.Tx) (err error) {
+			w, err = tx.CreateWebhook(ctx, w)
+			return err
+		})
+		return w
+	}
+	expires := at(24 * time.Hour)
+	a := create(taskwire.Webhook{ProjectID: p.ID, URL: "https://a.example/hook", Events: []taskwire.EventType{taskwire.EventTaskCreated, taskwire.EventCommentAdded},
+		Description: "CI", Active: true, Secret: "whsec_a", CreatedAt: at(0)})
+	b := create(taskwire.Webhook{ProjectID: p.ID, URL: "https://b.example/hook", Events: taskwire.EventTypes,
+		Active: false, Secret: "whsec_b", PreviousSecret: "whsec_old", PreviousSecretExpiresAt: &expires, CreatedAt: at(time.Second)})
+	c := create(taskwire.Webhook{ProjectID: other.ID, URL: "https://c.example/hook", Events: taskwire.EventTypes, Active: true, Secret: "whsec_c", CreatedAt: at(0)})
+	if a.ID == 0 || b.ID <= a.ID {
+		t.Fatalf("ids %d, %d", a.ID, b.ID)
+	}
+
+	same := func(got, want taskwire.Webhook) {
+		t.Helper()
+		if got.ID != want.ID || got.ProjectID != want.ProjectID || got.URL != want.URL || !reflect.DeepEqual(got.Events, want.Events) ||
+			got.Description != want.Description || got.Active != want.Active || got.Secret != want.Secret ||
+			got.PreviousSecret != want.PreviousSecret || !sameTime(got.CreatedAt, want.CreatedAt) ||
+			!sameTimePtr(got.PreviousSecretExpiresAt, want.PreviousSecretExpiresAt) || !sameTimePtr(got.FailingSince, want.FailingSince) {
+			t.Errorf("webhook %+v, want %+v", got, want)
+		}
+	}
+	got, err := s.Webhook(ctx, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same(got, b)
+	if _, err := s.Webhook(ctx, 9999); taskwire.ErrorKind(err) != taskwire.NotFound || err.Error() != taskwire.MsgWebhookNotFound {
+		t.Errorf("Webhook(missing) = %v", err)
+	}
+	list, err := s.Webhooks(ctx, p.ID, taskwire.Page{})
+	if err != nil || len(list) != 2 || list[0].ID != a.ID || list[1].ID != b.ID {
+		t.Fatalf("Webhooks = %+v, %v", list, err)
+	}
+	same(list[0], a)
+	if page, _ := s.Webhooks(ctx, p.ID, taskwire.Page{Limit: 1, After: a.ID}); len(page) != 1 || page[0].ID != b.ID {
+		t.Errorf("page after %d: %+v", a.ID, page)
+	}
+	active, err := s.ActiveWebhooks(ctx, p.ID)
+	if err != nil || len(active) != 1 || active[0].ID != a.ID {
+		t.Errorf("ActiveWebhooks = %+v, %v", active, err)
+	}
+
+	// Update writes every field it names.
+	failing := at(time.Hour)
+	b.URL, b.Events, b.Description, b.Active, b.Secret = "https://b2.example/", []taskwire.EventType{taskwire.EventTaskDeleted}, "ops", true, "whsec_b2"
+	b.PreviousSecret, b.PreviousSecretExpiresAt, b.FailingSince = "whsec_b", &failing, &failing
+	update(t, s, func(tx taskwire.Tx) error { return tx.UpdateWebhook(ctx, b) })
+	got, _ = s.Webhook(ctx, b.ID)
+	same(got, b)
+
+	// Health: the first failure sets failing_since, later ones keep it, a
+	// success clears it.
+	attempted := func(id int64, ok bool, when time.Time) *time.Time {
+		t.Helper()
+		var since *time.Time
+		update(t, s, func(tx taskwire.Tx) (err error) {
+			since, err = tx.WebhookAttempted(ctx, id, ok, when)
+			return err
+		})
+		return since
+	}
+	if since := attempted(a.ID, false, at(time.Minute)); since == nil || !sameTime(*since, at(time.Minute)) {
+		t.Errorf("after a first failure: %v", since)
+	}
+	if since := attempted(a.ID, false, at(time.Hour)); since == nil || !sameTime(*since, at(time.Minute)) {
+		t.Errorf("after a second failure: %v, want the first's time", since)
+	}
+	if since := attempted(a.ID, true, at(2*time.Hour)); since != nil {
+		t.Errorf("after a success: %v", since)
+	}
+	if got, _ := s.Webhook(ctx, a.ID); got.FailingSince != nil {
+		t.Errorf("failing_since %v after a success", got.FailingSince)
+	}
+	disable := func(id int64) bool {
+		t.Helper()
+		var changed bool
+		update(t, s, func(tx taskwire.Tx) (err error) {
+			changed, err = tx.DisableWebhook(ctx, id)
+			return err
+		})
+		return changed
+	}
+	if !disable(a.ID) || disable(a.ID) {
+		t.Error("DisableWebhook must report a change once")
+	}
+
+	// Deliveries: newest first, paged before a cursor.
+	record := func(d taskwire.WebhookDelivery) taskwire.WebhookDelivery {
+		t.Helper()
+		update(t, s, func(tx taskwire.Tx) (err error) {
+			d, err = tx.RecordWebhookDelivery(ctx, d)
+			return err
+		})
+		return d
+	}
+	code, msg, next := 500, "The receiver answered 500", at(time.Minute)
+	d1 := record(taskwire.WebhookDelivery{WebhookID: a.ID, EventSeq: 7, EventType: taskwire.EventTaskCreated, Attempt: 1,
+		StatusCode: &code, Error: &msg, DurationMS: 12, CreatedAt: at(0), NextAttemptAt: &next})
+	ok := 204
+	d2 := record(taskwire.WebhookDelivery{WebhookID: a.ID, EventSeq: 7, EventType: taskwire.EventTaskCreated, Attempt: 2,
+		StatusCode: &ok, DurationMS: 3, CreatedAt: at(time.Minute)})
+	d3 := record(taskwire.WebhookDelivery{WebhookID: a.ID, EventSeq: 8, EventType: taskwire.EventCommentAdded, Attempt: 1,
+		Error: &msg, CreatedAt: at(2 * time.Minute)})
+	record(taskwire.WebhookDelivery{WebhookID: c.ID, EventSeq: 1, EventType: taskwire.EventTaskCreated, Attempt: 1, CreatedAt: at(0)})
+	ds, err := s.WebhookDeliveries(ctx, a.ID, taskwire.Page{})
+	if err != nil || len(ds) != 3 || ds[0].ID != d3.ID || ds[1].ID != d2.ID || ds[2].ID != d1.ID {
+		t.Fatalf("WebhookDeliveries = %+v, %v", ds, err)
+	}
+	if g := ds[2]; g.WebhookID != a.ID || g.EventSeq != 7 || g.EventType != taskwire.EventTaskCreated || g.Attempt != 1 ||
+		g.StatusCode == nil || *g.StatusCode != 500 || g.Error == nil || *g.Error != msg || g.DurationMS != 12 ||
+		!sameTime(g.CreatedAt, at(0)) || !sameTimePtr(g.NextAttemptAt, &next) {
+		t.Errorf("delivery %+v", g)
+	}
+	if g := ds[0]; g.StatusCode != nil || g.NextAttemptAt != nil {
+		t.Errorf("delivery without an answer: %+v", g)
+	}
+	if page, _ := s.WebhookDeliveries(ctx, a.ID, taskwire.Page{After: d3.ID, Limit: 1}); len(page) != 1 || page[0].ID != d2.ID {
+		t.Errorf("page before %d: %+v", d3.ID, page)
+	}
+	if got, err := s.WebhookDelivery(ctx, d2.ID); err != nil || got.ID != d2.ID || got.WebhookID != a.ID {
+		t.Errorf("WebhookDelivery = %+v, %v", got, err)
+	}
+	if _, err := s.WebhookDelivery(ctx, 9999); taskwire.ErrorKind(err) != taskwire.NotFound || err.Error() != taskwire.MsgDeliveryNotFound {
+		t.Errorf("WebhookDelivery(missing) = %v", err)
+	}
+
+	// A webhook goes with its deliveries; a project with its webhooks.
+	update(t, s, func(tx taskwire.Tx) error { return tx.DeleteWebhook(ctx, a.ID) })
+	if _, err := s.WebhookDelivery(ctx, d1.ID); taskwire.ErrorKind(err) != taskwire.NotFound {
+		t.Errorf("a deleted webhook's delivery: %v", err)
+	}
+	update(t, s, func(tx taskwire.Tx) error { return tx.DeleteProject(ctx, other.ID) })
+	if _, err := s.Webhook(ctx, c.ID); taskwire.ErrorKind(err) != taskwire.NotFound {
+		t.Errorf("a deleted project's webhook: %v", err)
+	}
+	// Without a job queue, EnqueueWebhooks commits nothing and fails nothing.
+	update(t, s, func(tx taskwire.Tx) error {
+		return tx.EnqueueWebhooks(ctx, []taskwire.WebhookJob{{WebhookID: b.ID, Event: taskwire.Event{ProjectID: p.ID, Seq: 1}}})
+	})
+}
+
+// sameTimePtr is sameTime for optional times.
+func sameTimePtr(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return sameTime(*a, *b)
+}
