@@ -22,6 +22,10 @@ type Service struct {
 	taskProjects   map[int64]int64 // task id → project id; see projectOfTask
 
 	uses *tokenUses // API token uses waiting for RecordTokenUses
+
+	// hooksDue wakes DispatchWebhooks when a unit of work that noted an
+	// event for webhooks has committed.
+	hooksDue chan struct{}
 }
 
 // Options tune a Service. The zero value of a field picks its default.
@@ -64,7 +68,7 @@ func NewService(store Store, pub Publisher, hasher PasswordHasher, opts Options)
 	if opts.InvitationTTL <= 0 {
 		opts.InvitationTTL = DefaultInvitationTTL
 	}
-	return &Service{store: store, pub: pub, hasher: hasher, opts: opts, uses: newTokenUses()}
+	return &Service{store: store, pub: pub, hasher: hasher, opts: opts, uses: newTokenUses(), hooksDue: make(chan struct{}, 1)}
 }
 
 // now is the current time at the precision the store keeps (microseconds),

@@ -204,6 +204,15 @@ type Tx interface {
 	// EnqueueWebhooks schedules durable delivery jobs, in one insert: they
 	// commit with the unit of work, or not at all.
 	EnqueueWebhooks(ctx context.Context, jobs []WebhookJob) error
+	// QueueWebhookEvent notes that the project's event seq is for its
+	// webhooks: it commits with the unit of work, and TakeWebhookEvents
+	// finds it after the commit.
+	QueueWebhookEvent(ctx context.Context, projectID, seq int64) error
+	// TakeWebhookEvents removes up to limit of the events QueueWebhookEvent
+	// noted, oldest first, and returns them; on PostgreSQL it skips those
+	// another unit of work has taken and not committed yet. An event no
+	// longer in the log (its project deleted) is removed and not returned.
+	TakeWebhookEvents(ctx context.Context, limit int) ([]Event, error)
 
 	// Reminded returns the reminder the task has had, if any.
 	Reminded(ctx context.Context, taskID int64) (Reminder, bool, error)

@@ -216,6 +216,22 @@ type hookJob struct {
 
 // hookJobs returns the webhook delivery jobs in the database, oldest
 // first, as River keeps them.
+// webhookOutbox counts the events noted for webhooks and not yet turned
+// into jobs.
+func (e *env) webhookOutbox() int {
+	e.t.Helper()
+	pool, err := e.db.NewPool(1)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer pool.Close()
+	var n int
+	if err := pool.QueryRow("SELECT count(*) FROM webhook_outbox").Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
 func (e *env) hookJobs() []hookJob {
 	e.t.Helper()
 	pool, err := e.db.NewPool(1)
@@ -255,8 +271,9 @@ func (e *env) waitJobsFinished() []hookJob {
 	e.t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		jobs := e.hookJobs()
-		done := true
+		// An event noted for webhooks becomes its jobs just after its
+		// commit (Service.DispatchWebhooks): wait for that too.
+		jobs, done := e.hookJobs(), e.webhookOutbox() == 0
 		for _, j := range jobs {
 			if j.State != "completed" && j.State != "discarded" && j.State != "cancelled" {
 				done = false

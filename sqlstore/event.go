@@ -53,6 +53,16 @@ func (s reads) Events(ctx context.Context, projectID, since int64, n int) ([]tas
 	})
 }
 
+// event reads one event of the log. Returns NotFound if it is not there.
+func (s reads) event(ctx context.Context, projectID, seq int64) (taskwire.Event, error) {
+	e := taskwire.Event{ProjectID: projectID, Seq: seq}
+	var data string
+	err := s.row(ctx, "SELECT type, actor_id, ts, data FROM events WHERE project_id = ? AND seq = ?", projectID, seq).
+		Scan(&e.Type, &e.ActorID, nullTime{&e.TS}, &data)
+	e.Data = []byte(data)
+	return e, notFound(err, "Event not found")
+}
+
 // FirstEventSince implements taskwire.Reader.
 func (s reads) FirstEventSince(ctx context.Context, projectID int64, t time.Time) (int64, error) {
 	var seq int64

@@ -1,10 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/taskwire/taskwire"
@@ -178,4 +180,43 @@ func (s writes) RecordWebhookDelivery(ctx context.Context, d taskwire.WebhookDel
 		d.WebhookID, d.EventSeq, d.EventType, d.Attempt, code, msg, d.DurationMS, s.d.time(d.CreatedAt),
 		s.d.timeOrNull(d.NextAttemptAt)).Scan(&d.ID)
 	return d, dbErr(err)
+}
+
+// QueueWebhookEvent implements taskwire.Tx.
+func (s writes) QueueWebhookEvent(ctx context.Context, projectID, seq int64) error {
+	_, err := s.exec(ctx, "INSERT INTO webhook_outbox (project_id, seq) VALUES (?, ?)", projectID, seq)
+	return dbErr(err)
+}
+
+// TakeWebhookEvents implements taskwire.Tx. The rows are deleted first, so
+// that on PostgreSQL a concurrent unit skips them (SKIP LOCKED) instead of
+// waiting for this one, then their events are read.
+func (s writes) TakeWebhookEvents(ctx context.Context, limit int) ([]taskwire.Event, error) {
+	lock := ""
+	if s.d.remote {
+		lock = " FOR UPDATE SKIP LOCKED"
+	}
+	rows, err := s.query(ctx, `DELETE FROM webhook_outbox WHERE (project_id, seq) IN
+		(SELECT project_id, seq FROM webhook_outbox ORDER BY project_id, seq LIMIT ?`+lock+`) RETURNING project_id, seq`, limit)
+	type key struct{ project, seq int64 }
+	keys, err := list(rows, err, func(r *sql.Rows) (key, error) {
+		var k key
+		return k, r.Scan(&k.project, &k.seq)
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.project, b.project), cmp.Compare(a.seq, b.seq)) })
+	events := make([]taskwire.Event, 0, len(keys))
+	for _, k := range keys {
+		e, err := s.event(ctx, k.project, k.seq)
+		if taskwire.ErrorKind(err) == taskwire.NotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		events = append(events, e)
+	}
+	return events, nil
 }

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -167,4 +168,77 @@ func sameTimePtr(a, b *time.Time) bool {
 		return a == nil && b == nil
 	}
 	return sameTime(*a, *b)
+}
+
+// testWebhookOutbox: events noted for webhooks are taken once, oldest
+// first per project, in batches; a note of a unit that rolled back is not
+// there; a note whose event left the log is dropped.
+func testWebhookOutbox(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
+	s := newStore(t)
+	ctx := t.Context()
+	alice := createUser(t, s, "alice")
+	p := createProject(t, s, alice, "p")
+	q := createProject(t, s, alice, "q")
+	note := func(projectID int64, n int) taskwire.Event {
+		t.Helper()
+		var e taskwire.Event
+		update(t, s, func(tx taskwire.Tx) (err error) {
+			if e, err = tx.AppendEvent(ctx, newEvent(projectID, alice.ID, at(time.Second), n)); err != nil {
+				return err
+			}
+			return tx.QueueWebhookEvent(ctx, projectID, e.Seq)
+		})
+		return e
+	}
+	take := func(limit int) []taskwire.Event {
+		t.Helper()
+		var es []taskwire.Event
+		update(t, s, func(tx taskwire.Tx) (err error) {
+			es, err = tx.TakeWebhookEvents(ctx, limit)
+			return err
+		})
+		return es
+	}
+	key := func(es []taskwire.Event) [][2]int64 {
+		out := [][2]int64{}
+		for _, e := range es {
+			out = append(out, [2]int64{e.ProjectID, e.Seq})
+		}
+		return out
+	}
+
+	q1, p1, p2, p3 := note(q.ID, 0), note(p.ID, 1), note(p.ID, 2), note(p.ID, 3)
+	rolledBack := errors.New("roll back")
+	if err := s.Update(ctx, func(tx taskwire.Tx) error {
+		e, err := tx.AppendEvent(ctx, newEvent(p.ID, alice.ID, at(time.Second), 4))
+		if err == nil {
+			err = tx.QueueWebhookEvent(ctx, p.ID, e.Seq)
+		}
+		return errors.Join(err, rolledBack)
+	}); !errors.Is(err, rolledBack) {
+		t.Fatalf("rolled back unit: %v", err)
+	}
+
+	first := take(2)
+	rest := take(10)
+	want := [][2]int64{{p.ID, p1.Seq}, {p.ID, p2.Seq}, {p.ID, p3.Seq}, {q.ID, q1.Seq}}
+	if q.ID < p.ID {
+		want = append([][2]int64{{q.ID, q1.Seq}}, want[:3]...)
+	}
+	if got := append(key(first), key(rest)...); !reflect.DeepEqual(got, want) {
+		t.Errorf("taken %v, want %v", got, want)
+	}
+	if len(first) == 2 && (first[0].Type == "" || first[0].TS.IsZero() || len(first[0].Data) == 0) {
+		t.Errorf("taken event without its fields: %+v", first[0])
+	}
+	if got := take(10); len(got) != 0 {
+		t.Errorf("taken again: %v", key(got))
+	}
+
+	// A project deleted with its log: its note goes too.
+	note(q.ID, 5)
+	update(t, s, func(tx taskwire.Tx) error { return tx.DeleteProject(ctx, q.ID) })
+	if got := take(10); len(got) != 0 {
+		t.Errorf("taken after the project was deleted: %v", key(got))
+	}
 }

@@ -233,6 +233,9 @@ func (a *App) Run(ctx context.Context) error {
 	wg.Go(func() {
 		a.svc.RecordTokenUses(loops, func(err error) { a.logger.Warn("api tokens: last_used_at not written", "err", err) })
 	})
+	wg.Go(func() {
+		a.svc.DispatchWebhooks(loops, func(err error) { a.logger.Warn("webhooks: events not dispatched yet", "err", err) })
+	})
 	if a.pprof != nil {
 		wg.Go(a.pprof.serve)
 	}
