@@ -83,6 +83,12 @@ func (c *conn) step(sc *scratch) error {
 		return c.replay()
 	}
 	c.replaying.Store(false)
+	if c.catchUp >= 0 {
+		// caught_up goes out as soon as the stream's seq at join is sent,
+		// before any later event: what arrived since waits for the next
+		// round.
+		fs = upTo(fs, c.catchUp)
+	}
 	fs, revoked, err := c.untilRevoked(fs)
 	if err != nil {
 		return err
@@ -113,6 +119,16 @@ func (c *conn) step(sc *scratch) error {
 	}
 	c.running = false
 	return errIdle
+}
+
+// upTo returns the frames of fs, in seq order, whose seq is at most seq.
+func upTo(fs []frame, seq int64) []frame {
+	for i, f := range fs {
+		if f.seq > seq {
+			return fs[:i]
+		}
+	}
+	return fs
 }
 
 // untilRevoked returns the frames up to and including one that revokes
