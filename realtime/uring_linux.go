@@ -65,7 +65,7 @@ var uringReqPool = sync.Pool{New: func() any { return &uringReq{done: make(chan 
 // The kernel's structures (include/uapi/linux/io_uring.h).
 type uringSQRingOffsets struct {
 	head, tail, ringMask, ringEntries, flags, dropped, array, resv1 uint32
-	userAddr                                                       uint64
+	userAddr                                                        uint64
 }
 
 type uringCQRingOffsets struct {

@@ -19,7 +19,7 @@ func newURing(uint32) (*uring, error) {
 	return nil, errors.New("io_uring is Linux only")
 }
 
-func (u *uring) start()                                  {}
-func (u *uring) close()                                  {}
+func (u *uring) start()                                   {}
+func (u *uring) close()                                   {}
 func (u *uring) send(int, net.Buffers) (int, error, bool) { return 0, nil, false }
-func (u *uring) stats() (submissions, sends uint64)      { return 0, 0 }
+func (u *uring) stats() (submissions, sends uint64)       { return 0, 0 }

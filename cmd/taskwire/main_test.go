@@ -233,6 +233,7 @@ func TestBadConfigFailsWithOneLine(t *testing.T) {
 		{"CORS_ORIGINS", "example.com"},
 		{"REDIS_URL", "http://127.0.0.1:6379"},
 		{"SMTP_URL", "ftp://mail"},
+		{"WS_IO", "epoll"},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
 			env := baseEnv(t)
