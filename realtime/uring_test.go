@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/taskwire/taskwire/realtime"
 )
 
@@ -33,7 +34,8 @@ func uringEnv(t *testing.T, s setup) *hubEnv {
 // together.
 func TestURingCarriesTheSends(t *testing.T) {
 	t.Parallel()
-	e := uringEnv(t, setup{})
+	reg := prometheus.NewRegistry()
+	e := uringEnv(t, setup{opts: realtime.Options{Registerer: reg}})
 	ctx := testCtx(t)
 	const pid, sockets, n = 1, 20, 30
 	e.log.project(pid, 1)
@@ -54,6 +56,20 @@ func TestURingCarriesTheSends(t *testing.T) {
 		t.Fatalf("io_uring stats %+v → %+v: the sends did not go through the ring", before, after)
 	}
 	t.Logf("%d sends in %d submissions", after.Sends-before.Sends, after.Submissions-before.Submissions)
+	// /metrics shows the same count.
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got float64
+	for _, mf := range mfs {
+		if mf.GetName() == "taskwire_realtime_uring_submissions_total" {
+			got = mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	if got < float64(after.Submissions) {
+		t.Fatalf("taskwire_realtime_uring_submissions_total = %v, want at least %d", got, after.Submissions)
+	}
 }
 
 // TestURingFullSocketFallsBackToWritev: a client that does not read while
