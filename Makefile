@@ -39,12 +39,20 @@ vulncheck:
 LOCAL_PG    := postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 LOCAL_REDIS := redis://127.0.0.1:6379/0
 
+# The HTTP suite's socket tests (the property test among them), which make
+# test runs on both ways of writing sockets (WS_IO).
+SOCKET_TESTS := Realtime|WS|Socket|Protocol|ResumeProperty|Presence|Resync|Reconciler|TokenExpiry|ClientMessage|ConnectFlood
+
 unit:
 	@pg="$$TASKWIRE_TEST_POSTGRES_URL"; rd="$$TASKWIRE_TEST_REDIS_URL"; \
 	if [ -z "$$pg" ] && command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1 -p 5432; then pg='$(LOCAL_PG)'; echo "PostgreSQL answers locally: TASKWIRE_TEST_POSTGRES_URL=$$pg"; fi; \
 	if [ -z "$$rd" ] && command -v redis-cli >/dev/null && redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then rd='$(LOCAL_REDIS)'; echo "Redis answers locally: TASKWIRE_TEST_REDIS_URL=$$rd"; fi; \
 	export TASKWIRE_TEST_POSTGRES_URL="$$pg" TASKWIRE_TEST_REDIS_URL="$$rd"; \
 	$(GO) test -race -count=1 -timeout 15m ./... || exit 1; \
+	echo "TASKWIRE_TEST_WS_IO=writev: the realtime package, the socket tests of httpapi and the SQLite crash suite again, sockets written with writev (the run above used io_uring where usable)"; \
+	TASKWIRE_TEST_WS_IO=writev $(GO) test -race -count=1 -timeout 10m ./realtime/ || exit 1; \
+	TASKWIRE_TEST_WS_IO=writev $(GO) test -race -count=1 -timeout 10m ./httpapi/ -run '$(SOCKET_TESTS)' || exit 1; \
+	TASKWIRE_TEST_WS_IO=writev $(GO) test -race -count=1 -timeout 10m ./cmd/taskwire/ -run 'CrashSafetySQLite' || exit 1; \
 	if [ -n "$$pg" ]; then \
 		echo "TASKWIRE_TEST_STORE=postgres go test -race ./httpapi/ (the HTTP suite again, on PostgreSQL)"; \
 		TASKWIRE_TEST_STORE=postgres $(GO) test -race -count=1 -timeout 10m ./httpapi/; \

@@ -83,6 +83,11 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 		// The same suite on PostgreSQL (make test runs it both ways).
 		set.vars["DATABASE_URL"] = storetest.PostgresURL(t)
 	}
+	if v := os.Getenv("TASKWIRE_TEST_WS_IO"); v != "" {
+		// The socket tests again on the other way of writing sockets
+		// (make test runs them both ways).
+		set.vars["WS_IO"] = v
+	}
 	for _, o := range opts {
 		o(&set)
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +64,10 @@ func newHubEnv(t *testing.T, s setup) *hubEnv {
 	var broker realtime.Broker = mb
 	if s.broker != nil {
 		broker = s.broker(mb)
+	}
+	if s.opts.IO == "" {
+		// make test runs this package once per way of writing sockets.
+		s.opts.IO = os.Getenv("TASKWIRE_TEST_WS_IO")
 	}
 	e := &hubEnv{t: t, log: newFakeLog(broker), sndBuf: s.sndBuf, joins: map[string]realtime.JoinRequest{}, runDone: make(chan error, 1)}
 	e.hub = realtime.NewHub(slog.New(slog.DiscardHandler), e.log, broker, s.opts)

@@ -47,7 +47,27 @@ type Options struct {
 	Presence PresenceStore
 	// Registerer, when set, receives the hub's metrics.
 	Registerer prometheus.Registerer
+	// IO is how sockets are written [IOAuto]: see IOAuto, IOURing and
+	// IOWritev.
+	IO string
 }
+
+// The ways a hub writes to its sockets (Options.IO).
+const (
+	// IOAuto uses io_uring when the kernel lets this process use it, and
+	// writev otherwise.
+	IOAuto = "auto"
+	// IOURing batches the sends of many sockets into few io_uring
+	// submissions (Linux); the hub falls back to writev where it is not
+	// usable, and Hub.IO reports why — a caller that requires it checks.
+	IOURing = "uring"
+	// IOWritev writes each socket with its own writev system call.
+	IOWritev = "writev"
+)
+
+// uringEntries is the size of the hub's ring: the most sends one
+// submission carries.
+const uringEntries = 256
 
 func (o *Options) defaults() {
 	if o.QueueMessages <= 0 {
@@ -108,6 +128,10 @@ type Hub struct {
 
 	writeSlots chan struct{} // one value per socket write under way; see conn.writeLocked
 	tokens     *tokenSockets // sockets opened with API tokens, for revocation
+	ring       *uring        // nil: every write is a writev
+	ringErr    error         // why there is no ring, when one was wanted
+	ringOnce   sync.Once     // closes ring
+	fallbacks  atomic.Uint64 // ring sends finished on the writev path
 	repairs    prometheus.Counter
 	sockets    prometheus.Gauge
 
@@ -148,10 +172,59 @@ func NewHub(logger *slog.Logger, source Source, broker Broker, opts Options) *Hu
 		sockets: prometheus.NewGauge(prometheus.GaugeOpts{Name: "taskwire_realtime_sockets", Help: "Open WebSockets on this instance."}),
 	}
 	h.life, h.endLife = context.WithCancel(context.Background())
+	if opts.IO != IOWritev {
+		h.ring, h.ringErr = newURing(uringEntries)
+		if h.ring != nil {
+			h.ring.start()
+		}
+	}
 	if opts.Registerer != nil {
-		opts.Registerer.MustRegister(h.repairs, h.sockets)
+		opts.Registerer.MustRegister(h.repairs, h.sockets,
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "taskwire_realtime_uring_submissions_total",
+				Help: "io_uring submissions of socket sends (each carries the sends of every writer ready at that moment)."},
+				func() float64 { return float64(h.IOStats().Submissions) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "taskwire_realtime_uring_sends_total",
+				Help: "Socket sends submitted through io_uring."},
+				func() float64 { return float64(h.IOStats().Sends) }),
+			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "taskwire_realtime_uring_fallbacks_total",
+				Help: "io_uring socket sends the kernel took only in part or not at all (a full socket), finished on the writev path."},
+				func() float64 { return float64(h.IOStats().Fallbacks) }))
 	}
 	return h
+}
+
+// IO reports how the hub writes to sockets — IOURing or IOWritev — and,
+// when it is IOWritev though Options.IO asked for io_uring (IOAuto or
+// IOURing), why io_uring is not usable.
+func (h *Hub) IO() (string, error) {
+	if h.ring != nil {
+		return IOURing, nil
+	}
+	return IOWritev, h.ringErr
+}
+
+// IOStats counts the hub's io_uring work.
+type IOStats struct {
+	Submissions uint64 // io_uring_enter calls that submitted sends
+	Sends       uint64 // sends submitted
+	Fallbacks   uint64 // sends finished on the writev path (short or EAGAIN)
+}
+
+// IOStats returns the hub's io_uring counters; all zero on the writev path.
+func (h *Hub) IOStats() IOStats {
+	s := IOStats{Fallbacks: h.fallbacks.Load()}
+	if h.ring != nil {
+		s.Submissions, s.Sends = h.ring.stats()
+	}
+	return s
+}
+
+// closeRing stops the ring's goroutine and releases the ring; writes
+// after it go the writev way.
+func (h *Hub) closeRing() {
+	if h.ring != nil {
+		h.ringOnce.Do(h.ring.close)
+	}
 }
 
 // Run delivers broker events to rooms, reconciles the rooms with the log
@@ -359,11 +432,14 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	go func() { h.conns.Wait(); close(done) }()
 	select {
 	case <-done:
+		h.closeRing()
 		return nil
 	case <-ctx.Done():
 		for _, r := range rooms {
 			r.abortAll()
 		}
+		// Writers still running finish on the writev path.
+		h.closeRing()
 		return ctx.Err()
 	}
 }

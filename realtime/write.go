@@ -283,11 +283,20 @@ func (c *conn) send(frame []byte) error {
 // that would wait for a slow client gives its turn back at once and
 // finishes on its own, within WriteTimeout, so slow clients never hold the
 // others up.
+//
+// With an io_uring (Options.IO), the first try is a send through the ring,
+// batched with the sends of the other writers ready at the same moment;
+// it takes no turn, as the writer only waits for the ring. What the kernel
+// did not take — a full socket's EAGAIN or a short send — goes on as
+// above: a non-blocking writev, then the wait.
 func (c *conn) writeLocked(bufs *net.Buffers) error {
 	h := c.room.hub
-	h.writeSlots <- struct{}{}
-	err := c.tryWrite(bufs)
-	<-h.writeSlots
+	err := c.tryRing(bufs)
+	if err == nil && len(*bufs) > 0 {
+		h.writeSlots <- struct{}{}
+		err = c.tryWrite(bufs)
+		<-h.writeSlots
+	}
 	if err == nil && len(*bufs) > 0 {
 		// The client's buffer is full: wait for it, without holding a turn.
 		// abort sets aborted before it moves the deadline to now, so a
@@ -305,6 +314,41 @@ func (c *conn) writeLocked(bufs *net.Buffers) error {
 		// A frame may have gone out in part: a close frame after it would
 		// be garbage to the client, so none is sent.
 		c.closeSent = true
+	}
+	return err
+}
+
+// tryRing sends bufs with one send through the hub's ring, if it has one,
+// and drops what was sent from bufs. It leaves bufs as they are when there
+// is no ring or it is closed; a send the kernel took in part, or not at all
+// because the socket's buffer is full, is counted as a fallback and its
+// remainder left in bufs for the writev path.
+func (c *conn) tryRing(bufs *net.Buffers) error {
+	h := c.room.hub
+	if h.ring == nil || c.raw == nil {
+		return nil
+	}
+	var werr error
+	tried := false
+	// Inside Write the descriptor cannot be closed (and its number reused
+	// by another socket) until the kernel is done with the send.
+	err := c.raw.Write(func(fd uintptr) bool {
+		n, err, ok := h.ring.send(int(fd), *bufs)
+		tried = ok
+		switch {
+		case !ok || err == unix.EAGAIN || err == unix.EINTR:
+		case err != nil:
+			werr = err
+		default:
+			consume(bufs, n)
+		}
+		return true
+	})
+	if werr != nil {
+		return werr
+	}
+	if tried && err == nil && len(*bufs) > 0 {
+		h.fallbacks.Add(1)
 	}
 	return err
 }

@@ -237,6 +237,7 @@ func TestBadConfigFailsWithOneLine(t *testing.T) {
 		{"WEBHOOK_TIMEOUT", "2m"},
 		{"WEBHOOK_MAX_ATTEMPTS", "0"},
 		{"WEBHOOK_ALLOW_PRIVATE", "maybe"},
+		{"WS_IO", "epoll"},
 	} {
 		t.Run(tc.key, func(t *testing.T) {
 			env := baseEnv(t)

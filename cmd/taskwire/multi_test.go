@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -62,6 +63,11 @@ func startProc(t *testing.T, bin string, env map[string]string) *proc {
 	cmd := exec.Command(bin, "serve")
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	if v := os.Getenv("TASKWIRE_TEST_WS_IO"); v != "" && env["WS_IO"] == "" {
+		// make test runs the crash suite again on the other way of
+		// writing sockets.
+		cmd.Env = append(cmd.Env, "WS_IO="+v)
 	}
 	p := &proc{cmd: cmd, exited: make(chan struct{}), stderr: &lockedBuffer{}}
 	cmd.Stderr = p.stderr

@@ -180,7 +180,17 @@ func (a *App) buildService(ctx context.Context, cfg Config, opts Options, rb *re
 		QueueMessages: cfg.WSQueueMessages, QueueBytes: cfg.WSQueueBytes,
 		PingInterval: cfg.WSPingInterval, PongTimeout: cfg.WSPongTimeout, WriteTimeout: cfg.WSWriteTimeout, HeartbeatInterval: cfg.WSHeartbeat,
 		ReconcileInterval: cfg.WSReconcile, Instance: instance, Presence: presence, Registerer: a.reg,
+		IO: cfg.WSIO,
 	})
+	switch path, why := a.hub.IO(); {
+	case cfg.WSIO == realtime.IOURing && path != realtime.IOURing:
+		_ = a.hub.Shutdown(ctx)
+		return fmt.Errorf("WS_IO=uring: io_uring is not usable here (%v); use WS_IO=auto or writev", why)
+	case why != nil:
+		a.logger.Info("realtime: sockets are written with writev", "ws_io", cfg.WSIO, "io_uring", why.Error())
+	default:
+		a.logger.Info("realtime: sockets are written with "+path, "ws_io", cfg.WSIO)
+	}
 	api := httpapi.New(a.logger, a.svc, a.tokens, a.hub, ready, a.reg, httpapi.Config{
 		Version: taskwire.APIVersion, CORSOrigins: cfg.CORSOrigins, AuthRate: cfg.AuthRate,
 		TrustProxy: cfg.TrustProxy, RedocScriptURL: cfg.RedocScriptURL, AsyncAPI: taskwire.AsyncAPI,

@@ -63,6 +63,7 @@ type Config struct {
 	WebhookMaxAttempts  int
 	WebhookWorkers      int
 	WebhookAllowPrivate bool
+	WSIO                string
 }
 
 // setting is one configuration entry: its variable, flag, default and
@@ -191,6 +192,14 @@ var settings = []setting{
 	{"WS_RECONCILE_INTERVAL", "ws-reconcile-interval", "1s", "how often each active room is compared with the event log, to deliver events whose publish was lost", durationSetting(func(c *Config) *time.Duration { return &c.WSReconcile })},
 	{"WS_MAX_PER_USER", "ws-max-per-user", "20", "open WebSockets one user may hold on this instance (project and notification sockets together); more are refused with 429; 0: unlimited", limitSetting(func(c *Config) *int { return &c.WSMaxPerUser })},
 	{"WS_MAX_PER_ADDR", "ws-max-per-addr", "200", "open WebSockets one client address may hold on this instance (the address as TRUST_PROXY decides); more are refused with 429; 0: unlimited", limitSetting(func(c *Config) *int { return &c.WSMaxPerAddr })},
+	{"WS_IO", "ws-io", "auto", "how sockets are written: uring (batched io_uring sends, Linux; start fails if io_uring is not usable), writev (one system call per socket), auto (uring when usable, else writev)", func(c *Config, v string) error {
+		v = strings.ToLower(v)
+		if v != "auto" && v != "uring" && v != "writev" {
+			return errors.New("want auto, uring or writev")
+		}
+		c.WSIO = v
+		return nil
+	}},
 	{"PPROF_ADDR", "pprof-addr", "", "serve net/http/pprof on this address (such as 127.0.0.1:6060); empty: off", func(c *Config, v string) error {
 		if v != "" && !strings.Contains(v, ":") {
 			return errors.New("want host:port")
