@@ -39,7 +39,14 @@ type createAPITokenOutput struct {
 	Body createdAPIToken
 }
 
+// msgTokenFromToken refuses an API token's creation with another API
+// token: a leaked token must not be able to outlive its revocation.
+const msgTokenFromToken = "API tokens cannot create API tokens: sign in with your password"
+
 func (s *Server) createAPIToken(ctx context.Context, in *createAPITokenInput) (*createAPITokenOutput, error) {
+	if apiTokenFrom(ctx) != 0 {
+		return nil, detail(http.StatusForbidden, msgTokenFromToken)
+	}
 	t, secret, err := s.svc.CreateAPIToken(ctx, userFrom(ctx), taskwire.NewAPIToken{Name: in.Body.Name, ExpiresAt: in.Body.ExpiresAt.ptr()})
 	if err != nil {
 		return nil, err
@@ -71,8 +78,9 @@ func (s *Server) apiTokenRoutes(api huma.API) {
 		Summary: "Create API Token", Tags: []string{"users"}, Security: secured, DefaultStatus: http.StatusCreated,
 		Description: "Make an API token for scripts and integrations. It works wherever a login token does: " +
 			"`Authorization: Bearer tw_...` on every route, `?token=tw_...` on the sockets. " +
-			"The secret (`token`) is in this answer only; the server keeps just its SHA-256.",
-		Errors: []int{http.StatusUnauthorized, http.StatusUnprocessableEntity},
+			"The secret (`token`) is in this answer only; the server keeps just its SHA-256. " +
+			"A request authenticated with an API token is refused (403): only a password sign-in makes tokens.",
+		Errors: []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
 	}, s.createAPIToken)
 	register(api, huma.Operation{
 		OperationID: "list_api_tokens_api_v1_users_me_tokens_get", Method: http.MethodGet, Path: "/api/v1/users/me/tokens",

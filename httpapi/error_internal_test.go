@@ -42,3 +42,17 @@ func TestFromDomainLogsOnlyServerErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestLoggedPath: an invitation link's token never reaches the request log.
+func TestLoggedPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/app/invite/abcDEF_123-x":   "/app/invite/…",
+		"/app/invite/":               "/app/invite/",
+		"/app/projects/7":            "/app/projects/7",
+		"/api/v1/invitations/accept": "/api/v1/invitations/accept",
+	} {
+		if got := loggedPath(in); got != want {
+			t.Errorf("loggedPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -22,6 +22,7 @@ type ctxKey int
 const (
 	loggerKey ctxKey = iota
 	userKey
+	apiTokenKey
 	requestKey
 	routeKey
 )
@@ -39,6 +40,13 @@ func loggerFrom(ctx context.Context, fallback *slog.Logger) *slog.Logger {
 func userFrom(ctx context.Context) taskwire.User {
 	u, _ := ctx.Value(userKey).(taskwire.User)
 	return u
+}
+
+// apiTokenFrom returns the id of the API token the caller authenticated
+// with, or 0 for a login token.
+func apiTokenFrom(ctx context.Context) int64 {
+	id, _ := ctx.Value(apiTokenKey).(int64)
+	return id
 }
 
 // requestFrom returns the *http.Request behind a huma handler's context.
@@ -105,11 +113,20 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		s.metrics.observe(route, sw.status, elapsed)
 		if logger.Enabled(ctx, slog.LevelInfo) {
 			logger.LogAttrs(ctx, slog.LevelInfo, "request",
-				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.String("method", r.Method), slog.String("path", loggedPath(r.URL.Path)),
 				slog.Int("status", sw.status), slog.Int("bytes", sw.bytes),
 				slog.Duration("took", elapsed), slog.String("remote", r.RemoteAddr))
 		}
 	})
+}
+
+// loggedPath is a request's path as the log shows it: an invitation link's
+// token is a secret (only its hash is stored), so it is left out.
+func loggedPath(p string) string {
+	if rest, ok := strings.CutPrefix(p, "/app/invite/"); ok && rest != "" {
+		return "/app/invite/…"
+	}
+	return p
 }
 
 func saneRequestID(id string) bool {
@@ -235,23 +252,22 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		next(ctx)
 		return
 	}
-	user, err := s.bearer(ctx.Context(), ctx.Header("Authorization"))
+	c, err := s.bearer(ctx.Context(), ctx.Header("Authorization"))
 	if err != nil {
 		ctx.SetHeader("WWW-Authenticate", "Bearer")
 		_ = huma.WriteErr(s.api, ctx, err.status, err.Detail.(string))
 		return
 	}
-	next(huma.WithValue(ctx, userKey, user))
+	next(huma.WithValue(huma.WithValue(ctx, userKey, c.user), apiTokenKey, c.tokenID))
 }
 
 // bearer resolves an Authorization header to a user.
-func (s *Server) bearer(ctx context.Context, header string) (taskwire.User, *apiError) {
+func (s *Server) bearer(ctx context.Context, header string) (caller, *apiError) {
 	scheme, token, _ := strings.Cut(header, " ")
 	if header == "" || !strings.EqualFold(scheme, "bearer") || strings.TrimSpace(token) == "" {
-		return taskwire.User{}, detail(http.StatusUnauthorized, "Not authenticated")
+		return caller{}, detail(http.StatusUnauthorized, "Not authenticated")
 	}
-	c, err := s.userForToken(ctx, strings.TrimSpace(token))
-	return c.user, err
+	return s.userForToken(ctx, strings.TrimSpace(token))
 }
 
 // caller is who a credential authenticates.

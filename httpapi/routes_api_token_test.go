@@ -406,3 +406,20 @@ func BenchmarkBearer(b *testing.B) {
 		})
 	}
 }
+
+// TestAPITokenCannotMakeTokens: only a password sign-in makes API tokens,
+// so a leaked token cannot mint one that outlives its revocation; the
+// token still does everything else its user can.
+func TestAPITokenCannotMakeTokens(t *testing.T) {
+	e := newEnv(t)
+	_, alice := e.user("alice")
+	tok, _ := createAPIToken(t, e, alice, nil)
+	r := e.do("POST", "/api/v1/users/me/tokens", tok, map[string]string{"name": "minted"})
+	if r.Status != http.StatusForbidden {
+		t.Fatalf("POST /users/me/tokens with an API token: %d %s", r.Status, r.Body)
+	}
+	checkBody(t, r, jsonIs(`{"detail": "API tokens cannot create API tokens: sign in with your password"}`))
+	if r := e.do("GET", "/api/v1/users/me/tokens", tok, nil); r.Status != http.StatusOK || strings.Contains(string(r.Body), "minted") {
+		t.Errorf("list with the API token: %d %s", r.Status, r.Body)
+	}
+}

@@ -565,7 +565,7 @@ export interface paths {
         put?: never;
         /**
          * Create API Token
-         * @description Make an API token for scripts and integrations. It works wherever a login token does: `Authorization: Bearer tw_...` on every route, `?token=tw_...` on the sockets. The secret (`token`) is in this answer only; the server keeps just its SHA-256.
+         * @description Make an API token for scripts and integrations. It works wherever a login token does: `Authorization: Bearer tw_...` on every route, `?token=tw_...` on the sockets. The secret (`token`) is in this answer only; the server keeps just its SHA-256. A request authenticated with an API token is refused (403): only a password sign-in makes tokens.
          */
         post: operations["create_api_token_api_v1_users_me_tokens_post"];
         delete?: never;
@@ -3765,6 +3765,15 @@ export interface operations {
             };
             /** @description Unauthorized */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
