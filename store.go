@@ -209,7 +209,7 @@ type Tx interface {
 	// finds it after the commit.
 	QueueWebhookEvent(ctx context.Context, projectID, seq int64) error
 	// TakeWebhookEvents removes up to limit of the events QueueWebhookEvent
-	// noted, oldest first, and returns them; on PostgreSQL it skips those
+	// noted, in the order they were noted, and returns them; on PostgreSQL it skips those
 	// another unit of work has taken and not committed yet. An event no
 	// longer in the log (its project deleted) is removed and not returned.
 	TakeWebhookEvents(ctx context.Context, limit int) ([]Event, error)

@@ -72,7 +72,8 @@ type WebhookDelivery struct {
 }
 
 // WebhookJob asks for one event to be delivered to one webhook, by a
-// durable job inserted with the event.
+// durable job (made by DispatchWebhooks from the event's note, or by a
+// redelivery).
 type WebhookJob struct {
 	WebhookID int64
 	Event     Event

@@ -239,7 +239,7 @@ func importTables() []importTable {
 		{"invitations", columns("id project_id email invited_by token_hash created_at:time expires_at:time accepted_at:time accepted_by"), "id", true},
 		{"webhooks", columns("id project_id url events description active:bool secret previous_secret previous_secret_expires_at:time failing_since:time created_at:time"), "id", true},
 		{"webhook_deliveries", columns("id webhook_id event_seq event_type attempt status_code error duration_ms created_at:time next_attempt_at:time"), "id", true},
-		{"webhook_outbox", columns("project_id seq"), "project_id, seq", false},
+		{"webhook_outbox", columns("id project_id seq"), "id", true},
 	}
 }
 

@@ -294,7 +294,7 @@ func TestImport(t *testing.T) {
 			}
 			if rows := rowCounts(stats); !reflect.DeepEqual(rows, map[string]int64{"users": 3, "projects": 2, "project_members": 3,
 				"tasks": 5, "task_labels": 2, "task_reminders": 1, "comments": 2, "events": 6, "idempotency_keys": 1, "notifications": 3, "notification_settings": 1, "api_tokens": 2, "invitations": 2,
-				"webhooks": 1, "webhook_deliveries": 1}) {
+				"webhooks": 1, "webhook_deliveries": 1, "webhook_outbox": 0}) {
 				t.Errorf("rows copied %v", rows)
 			}
 			for _, tr := range stats.Tables {
@@ -418,7 +418,7 @@ func TestImportSeed(t *testing.T) {
 	}
 	if rows := rowCounts(stats); !reflect.DeepEqual(rows, map[string]int64{"users": 4, "projects": 2, "project_members": 5, "tasks": 5,
 		"task_labels": 0, "task_reminders": 0, "comments": 0, "events": 0, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0, "api_tokens": 0, "invitations": 0,
-		"webhooks": 0, "webhook_deliveries": 0}) {
+		"webhooks": 0, "webhook_deliveries": 0, "webhook_outbox": 0}) {
 		t.Errorf("rows copied %v", rows)
 	}
 	if fileSum(t, path) != sha256.Sum256(seed) {
@@ -573,12 +573,12 @@ func TestImportLarge(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("imported %+v in %v", stats.Tables, time.Since(began))
-	if last != (sqlstore.Progress{Table: "webhook_deliveries"}) {
-		t.Errorf("last progress report %+v, want webhook_deliveries 0/0", last)
+	if last != (sqlstore.Progress{Table: "webhook_outbox"}) {
+		t.Errorf("last progress report %+v, want webhook_outbox 0/0", last)
 	}
 	if rows := rowCounts(stats); !reflect.DeepEqual(rows, map[string]int64{"users": users, "projects": projects, "project_members": 0,
 		"tasks": tasks, "task_labels": 0, "task_reminders": 0, "comments": 0, "events": events, "idempotency_keys": 0, "notifications": 0, "notification_settings": 0, "api_tokens": 0, "invitations": 0,
-		"webhooks": 0, "webhook_deliveries": 0}) {
+		"webhooks": 0, "webhook_deliveries": 0, "webhook_outbox": 0}) {
 		t.Errorf("rows copied %v", rows)
 	}
 	for _, id := range []int64{1, 2, 3, 5, 49_999, tasks} {

@@ -190,26 +190,27 @@ func (s writes) QueueWebhookEvent(ctx context.Context, projectID, seq int64) err
 
 // TakeWebhookEvents implements taskwire.Tx. The rows are deleted first, so
 // that on PostgreSQL a concurrent unit skips them (SKIP LOCKED) instead of
-// waiting for this one, then their events are read.
+// waiting for this one, then their events are read, in the order the notes
+// were written.
 func (s writes) TakeWebhookEvents(ctx context.Context, limit int) ([]taskwire.Event, error) {
 	lock := ""
 	if s.d.remote {
 		lock = " FOR UPDATE SKIP LOCKED"
 	}
-	rows, err := s.query(ctx, `DELETE FROM webhook_outbox WHERE (project_id, seq) IN
-		(SELECT project_id, seq FROM webhook_outbox ORDER BY project_id, seq LIMIT ?`+lock+`) RETURNING project_id, seq`, limit)
-	type key struct{ project, seq int64 }
-	keys, err := list(rows, err, func(r *sql.Rows) (key, error) {
-		var k key
-		return k, r.Scan(&k.project, &k.seq)
+	rows, err := s.query(ctx, `DELETE FROM webhook_outbox WHERE id IN
+		(SELECT id FROM webhook_outbox ORDER BY id LIMIT ?`+lock+`) RETURNING id, project_id, seq`, limit)
+	type note struct{ id, project, seq int64 }
+	notes, err := list(rows, err, func(r *sql.Rows) (note, error) {
+		var n note
+		return n, r.Scan(&n.id, &n.project, &n.seq)
 	})
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(keys, func(a, b key) int { return cmp.Or(cmp.Compare(a.project, b.project), cmp.Compare(a.seq, b.seq)) })
-	events := make([]taskwire.Event, 0, len(keys))
-	for _, k := range keys {
-		e, err := s.event(ctx, k.project, k.seq)
+	slices.SortFunc(notes, func(a, b note) int { return cmp.Compare(a.id, b.id) })
+	events := make([]taskwire.Event, 0, len(notes))
+	for _, n := range notes {
+		e, err := s.event(ctx, n.project, n.seq)
 		if taskwire.ErrorKind(err) == taskwire.NotFound {
 			continue
 		}

@@ -170,8 +170,8 @@ func sameTimePtr(a, b *time.Time) bool {
 	return sameTime(*a, *b)
 }
 
-// testWebhookOutbox: events noted for webhooks are taken once, oldest
-// first per project, in batches; a note of a unit that rolled back is not
+// testWebhookOutbox: events noted for webhooks are taken once, in the
+// order they were noted, in batches; a note of a unit that rolled back is not
 // there; a note whose event left the log is dropped.
 func testWebhookOutbox(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 	s := newStore(t)
@@ -221,10 +221,7 @@ func testWebhookOutbox(t *testing.T, newStore func(t *testing.T) taskwire.Store)
 
 	first := take(2)
 	rest := take(10)
-	want := [][2]int64{{p.ID, p1.Seq}, {p.ID, p2.Seq}, {p.ID, p3.Seq}, {q.ID, q1.Seq}}
-	if q.ID < p.ID {
-		want = append([][2]int64{{q.ID, q1.Seq}}, want[:3]...)
-	}
+	want := [][2]int64{{q.ID, q1.Seq}, {p.ID, p1.Seq}, {p.ID, p2.Seq}, {p.ID, p3.Seq}} // as noted
 	if got := append(key(first), key(rest)...); !reflect.DeepEqual(got, want) {
 		t.Errorf("taken %v, want %v", got, want)
 	}

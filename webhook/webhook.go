@@ -1,6 +1,6 @@
 // Package webhook delivers a project's events to its webhooks, per
-// Standard Webhooks 1.0: the River job inserted with each event (Args,
-// Inserter), the worker that posts it through the SSRF-safe egress client
+// Standard Webhooks 1.0: the River job made for each (event, webhook) from
+// the note its event left in webhook_outbox (Args, Inserter), the worker that posts it through the SSRF-safe egress client
 // and retries it (Worker), and the signing (sign.go).
 //
 // Delivery is at least once: a job that was sending when the process died
