@@ -79,6 +79,10 @@ type Options struct {
 type Kind struct {
 	Queue      string
 	MaxWorkers int
+	// FetchCooldown is the least time between two fetches of the queue's
+	// jobs while it is busy (0: the client's, PollInterval/5); each fetch
+	// takes at most as many jobs as there are free workers.
+	FetchCooldown time.Duration
 	Register   func(*river.Workers) error
 }
 
@@ -139,7 +143,7 @@ func New(ctx context.Context, logger *slog.Logger, pool *sql.DB, mailer Mailer, 
 		if err := k.Register(workers); err != nil {
 			return nil, err
 		}
-		queues[k.Queue] = river.QueueConfig{MaxWorkers: k.MaxWorkers}
+		queues[k.Queue] = river.QueueConfig{MaxWorkers: k.MaxWorkers, FetchCooldown: k.FetchCooldown}
 	}
 	client, err := river.NewClient(driver, &river.Config{
 		Queues:               queues,

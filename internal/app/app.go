@@ -145,7 +145,8 @@ func (a *App) buildService(ctx context.Context, cfg Config, opts Options, rb *re
 	a.queue, err = notify.New(ctx, a.logger, a.jobPool, mailer, a.reg, notify.Options{
 		Debounce: cfg.EmailDebounce, MaxAttempts: cfg.EmailMaxAttempts, RetryBase: cfg.EmailRetryBase, BaseURL: cfg.BaseURL,
 		Postgres: a.db.Postgres(),
-		Kinds:    []notify.Kind{{Queue: webhook.Queue, MaxWorkers: a.hooks.Workers(), Register: a.hooks.Register}},
+		Kinds: []notify.Kind{{Queue: webhook.Queue, MaxWorkers: a.hooks.Workers(), Register: a.hooks.Register,
+			FetchCooldown: webhook.FetchCooldown}},
 	})
 	if err != nil {
 		return err
