@@ -272,8 +272,11 @@ func (e *env) waitJobsFinished() []hookJob {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		// An event noted for webhooks becomes its jobs just after its
-		// commit (Service.DispatchWebhooks): wait for that too.
-		jobs, done := e.hookJobs(), e.webhookOutbox() == 0
+		// commit (Service.DispatchWebhooks), in one transaction: wait for
+		// that too. The notes are counted before the jobs are read, so a
+		// dispatch in between cannot hide both.
+		done := e.webhookOutbox() == 0
+		jobs := e.hookJobs()
 		for _, j := range jobs {
 			if j.State != "completed" && j.State != "discarded" && j.State != "cancelled" {
 				done = false
