@@ -83,7 +83,7 @@ type Kind struct {
 	// jobs while it is busy (0: the client's, PollInterval/5); each fetch
 	// takes at most as many jobs as there are free workers.
 	FetchCooldown time.Duration
-	Register   func(*river.Workers) error
+	Register      func(*river.Workers) error
 }
 
 func (o *Options) defaults() {
