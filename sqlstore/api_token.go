@@ -61,17 +61,7 @@ func (s writes) CreateAPIToken(ctx context.Context, t taskwire.APIToken) (taskwi
 // DeleteAPIToken implements taskwire.Tx.
 func (s writes) DeleteAPIToken(ctx context.Context, userID, id int64) error {
 	res, err := s.exec(ctx, "DELETE FROM api_tokens WHERE id = ? AND user_id = ?", id, userID)
-	if err != nil {
-		return dbErr(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return dbErr(err)
-	}
-	if n == 0 {
-		return taskwire.Errorf(taskwire.NotFound, "%s", taskwire.MsgTokenNotFound)
-	}
-	return nil
+	return affected(res, err, taskwire.NotFound, taskwire.MsgTokenNotFound)
 }
 
 // TouchAPIToken implements taskwire.Tx.

@@ -83,19 +83,3 @@ func (s writes) AcceptInvitation(ctx context.Context, id, userID int64, at time.
 	}
 	return err
 }
-
-// affected turns a statement that changed no row into an error of kind
-// with msg.
-func affected(res sql.Result, err error, kind taskwire.Kind, msg string) error {
-	if err != nil {
-		return dbErr(err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return dbErr(err)
-	}
-	if n == 0 {
-		return taskwire.Errorf(kind, "%s", msg)
-	}
-	return nil
-}

@@ -59,6 +59,22 @@ func notFound(err error, msg string) error {
 	return dbErr(err)
 }
 
+// affected turns a statement that changed no row into an error of kind
+// with msg.
+func affected(res sql.Result, err error, kind taskwire.Kind, msg string) error {
+	if err != nil {
+		return dbErr(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return dbErr(err)
+	}
+	if n == 0 {
+		return taskwire.Errorf(kind, "%s", msg)
+	}
+	return nil
+}
+
 func dbErr(err error) error {
 	if err == nil {
 		return nil
