@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -20,7 +21,14 @@ type Tokens struct {
 	ttl    time.Duration
 	parser *jwt.Parser
 	now    func() time.Time
+
+	mu       sync.Mutex        // guards verified
+	verified map[string]Claims // tokens that verified, until they expire
 }
+
+// maxVerified bounds how many verified tokens Verify remembers; past it,
+// one is forgotten for each new one.
+const maxVerified = 10_000
 
 // MinSecretLen is the shortest accepted signing secret, in bytes.
 const MinSecretLen = 32
@@ -33,7 +41,7 @@ func NewTokens(secret []byte, ttl time.Duration) (*Tokens, error) {
 	if ttl <= 0 {
 		return nil, fmt.Errorf("auth: token lifetime must be positive")
 	}
-	t := &Tokens{secret: secret, ttl: ttl, now: time.Now}
+	t := &Tokens{secret: secret, ttl: ttl, now: time.Now, verified: map[string]Claims{}}
 	t.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}), // pinned: no "none", no RS/HS confusion
 		jwt.WithExpirationRequired(),
@@ -67,8 +75,44 @@ const maxClockSkew = time.Minute
 // ErrInvalidToken is returned for every token that does not verify.
 var ErrInvalidToken = errors.New("auth: invalid token")
 
-// Verify checks a token's signature, algorithm and expiry.
+// Verify checks a token's signature, algorithm and expiry. A token that
+// verified is remembered until it expires: a client sends the same one
+// with every request, and checking it again would find the same answer
+// (its signature and claims cannot change; only time passes, and the
+// expiry is checked on every call).
 func (t *Tokens) Verify(token string) (Claims, error) {
+	now := t.now()
+	t.mu.Lock()
+	c, ok := t.verified[token]
+	t.mu.Unlock()
+	if ok && now.Before(c.ExpiresAt) {
+		return c, nil
+	}
+	c, err := t.verify(token)
+	if err != nil {
+		return Claims{}, err
+	}
+	t.remember(token, c)
+	return c, nil
+}
+
+// remember keeps a verified token. Past maxVerified, an arbitrary one is
+// forgotten (map iteration starts at a random entry); expired ones are
+// forgotten that way too, or replaced when their token comes again.
+func (t *Tokens) remember(token string, c Claims) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.verified) >= maxVerified {
+		for k := range t.verified {
+			delete(t.verified, k)
+			break
+		}
+	}
+	t.verified[token] = c
+}
+
+// verify checks a token in full.
+func (t *Tokens) verify(token string) (Claims, error) {
 	var rc jwt.RegisteredClaims
 	_, err := t.parser.ParseWithClaims(token, &rc, func(*jwt.Token) (any, error) { return t.secret, nil })
 	if err != nil {

@@ -307,3 +307,35 @@ func TestLoadOrCreateSecret(t *testing.T) {
 		}
 	})
 }
+
+// TestTokensRememberedBounded: past the number of tokens Verify remembers,
+// every token still verifies (forgotten ones in full again), and a
+// remembered token does not make a tampered copy of it verify.
+func TestTokensRememberedBounded(t *testing.T) {
+	tokens := newTokens(t, time.Hour)
+	n := auth.MaxVerified + 500
+	toks := make([]string, n)
+	for i := range toks {
+		tok, err := tokens.Issue(int64(i + 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		toks[i] = tok
+	}
+	for round := range 2 {
+		for i, tok := range toks {
+			c, err := tokens.Verify(tok)
+			if err != nil || c.UserID != int64(i+1) {
+				t.Fatalf("round %d: Verify(token of user %d) = %+v, %v", round, i+1, c, err)
+			}
+		}
+	}
+	sig := "AA"
+	if strings.HasSuffix(toks[0], sig) {
+		sig = "BB"
+	}
+	tampered := toks[0][:len(toks[0])-2] + sig
+	if _, err := tokens.Verify(tampered); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Fatalf("Verify(remembered token with another signature) = %v, want ErrInvalidToken", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/taskwire/taskwire"
 )
@@ -163,15 +164,28 @@ func (b *batch) runUnit(req *writeReq) afterUnit {
 	return goOn
 }
 
-// savepoint starts the next unit's savepoint, releasing the last one's in
-// the same round trip.
+// savepoint starts the next unit's savepoint, releasing the last one's:
+// on PostgreSQL in one round trip; on SQLite as two statements the
+// connection keeps prepared, where a text of two would be parsed anew
+// each time.
 func (b *batch) savepoint() error {
-	stmt := "SAVEPOINT unit"
+	stmts := []string{"SAVEPOINT unit"}
 	if b.open {
-		stmt = "RELEASE unit; SAVEPOINT unit"
+		stmts = []string{"RELEASE unit", "SAVEPOINT unit"}
 	}
-	if err := b.ctl(stmt); err != nil {
-		return err
+	if b.w.stmts == nil {
+		stmts = []string{strings.Join(stmts, "; ")}
+	}
+	for _, stmt := range stmts {
+		var err error
+		if b.w.stmts != nil {
+			_, err = b.w.stmts.ExecContext(context.Background(), stmt)
+		} else {
+			err = b.ctl(stmt)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	b.open = true
 	return nil

@@ -243,6 +243,10 @@ type tx struct {
 	// hooksJobs inserts webhook deliveries; nil: enqueue none.
 	hooksJobs WebhookInserter
 	hooks     []func()
+	// unhooked is a project LockTask found without an active webhook, as
+	// of its statement: ActiveWebhooks answers for it without a query of
+	// its own, until the unit writes a webhook. 0: none.
+	unhooked int64
 }
 
 // SQLTx returns the database transaction of the unit of work, for
@@ -286,10 +290,37 @@ func (t *tx) LockTask(ctx context.Context, id, userID int64) (taskwire.Task, tas
 		lock = t.d.forUpdate + " OF t"
 	}
 	var ps projectScan
-	var member bool
+	var member, hooked bool
 	task, err := scanTask(t.row(ctx, "SELECT "+taskColumnsT+", "+projectColumns+`,
-		EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = ?)
+		EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = ?),
+		EXISTS (SELECT 1 FROM webhooks w WHERE w.project_id = p.id AND w.active = TRUE)
 		FROM tasks t JOIN projects p ON p.id = t.project_id WHERE t.id = ?`+lock, userID, id),
-		append(ps.dest(), &member)...)
+		append(ps.dest(), &member, &hooked)...)
+	if err == nil && !hooked {
+		t.unhooked = task.ProjectID
+	}
 	return task, ps.project(), member, notFound(err, taskwire.MsgTaskNotFound)
+}
+
+// ActiveWebhooks implements taskwire.Reader, without a query for the
+// project LockTask found without any: a change to a task (the most common
+// write) then costs no statement for webhooks nobody has.
+func (t *tx) ActiveWebhooks(ctx context.Context, projectID int64) ([]taskwire.Webhook, error) {
+	if projectID == t.unhooked {
+		return nil, nil
+	}
+	return t.writes.ActiveWebhooks(ctx, projectID)
+}
+
+// CreateWebhook implements taskwire.Tx; what LockTask found about the
+// project's webhooks no longer holds.
+func (t *tx) CreateWebhook(ctx context.Context, w taskwire.Webhook) (taskwire.Webhook, error) {
+	t.unhooked = 0
+	return t.writes.CreateWebhook(ctx, w)
+}
+
+// UpdateWebhook implements taskwire.Tx like CreateWebhook.
+func (t *tx) UpdateWebhook(ctx context.Context, w taskwire.Webhook) error {
+	t.unhooked = 0
+	return t.writes.UpdateWebhook(ctx, w)
 }

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
 	t.Run("Reminders", func(t *testing.T) { testReminders(t, newStore) })
 	t.Run("Webhooks", func(t *testing.T) { testWebhooks(t, newStore) })
 	t.Run("WebhookOutbox", func(t *testing.T) { testWebhookOutbox(t, newStore) })
+	t.Run("WebhooksAfterTaskLock", func(t *testing.T) { testWebhooksAfterTaskLock(t, newStore) })
 	t.Run("DeleteProject", func(t *testing.T) { testDeleteProject(t, newStore) })
 	t.Run("Events", func(t *testing.T) { testEvents(t, newStore) })
 	t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, newStore) })

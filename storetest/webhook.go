@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -238,4 +239,70 @@ func testWebhookOutbox(t *testing.T, newStore func(t *testing.T) taskwire.Store)
 	if got := take(10); len(got) != 0 {
 		t.Errorf("taken after the project was deleted: %v", key(got))
 	}
+}
+
+// testWebhooksAfterTaskLock: a unit that locked a task sees the project's
+// active webhooks as they are, whatever LockTask found: none, then one the
+// unit (or an earlier one) created or turned on.
+func testWebhooksAfterTaskLock(t *testing.T, newStore func(t *testing.T) taskwire.Store) {
+	s := newStore(t)
+	ctx := t.Context()
+	alice := createUser(t, s, "alice")
+	p := createProject(t, s, alice, "p")
+	task := createTask(t, s, p.ID, "t", nil)
+	// check locks the task, changes what it will, then compares the
+	// project's active webhooks (their URLs) with want. It reports instead
+	// of stopping: it runs on the store's writer.
+	check := func(tx taskwire.Tx, what string, change func() error, want ...string) error {
+		if _, _, _, err := tx.LockTask(ctx, task.ID, alice.ID); err != nil {
+			return err
+		}
+		if err := change(); err != nil {
+			return err
+		}
+		hs, err := tx.ActiveWebhooks(ctx, p.ID)
+		if err != nil {
+			return err
+		}
+		var urls []string
+		for _, h := range hs {
+			urls = append(urls, h.URL)
+		}
+		if !slices.Equal(urls, want) {
+			t.Errorf("active webhooks %s: %v, want %v", what, urls, want)
+		}
+		return nil
+	}
+	none := func() error { return nil }
+	a := taskwire.Webhook{ProjectID: p.ID, URL: "https://a.example/hook", Events: taskwire.EventTypes, Secret: "whsec_a", CreatedAt: at(0)}
+	b := taskwire.Webhook{ProjectID: p.ID, URL: "https://b.example/hook", Events: taskwire.EventTypes, Active: true, Secret: "whsec_b", CreatedAt: at(0)}
+
+	update(t, s, func(tx taskwire.Tx) error {
+		if err := check(tx, "of a project without any", none); err != nil {
+			return err
+		}
+		return check(tx, "after creating an inactive one", func() (err error) {
+			a, err = tx.CreateWebhook(ctx, a)
+			return err
+		})
+	})
+	update(t, s, func(tx taskwire.Tx) error {
+		return check(tx, "after turning one on in the unit", func() error {
+			a.Active = true
+			return tx.UpdateWebhook(ctx, a)
+		}, a.URL)
+	})
+	update(t, s, func(tx taskwire.Tx) error {
+		if err := check(tx, "in the next unit", none, a.URL); err != nil {
+			return err
+		}
+		a.Active = false
+		if err := tx.UpdateWebhook(ctx, a); err != nil {
+			return err
+		}
+		return check(tx, "after creating one in the unit", func() (err error) {
+			_, err = tx.CreateWebhook(ctx, b)
+			return err
+		}, b.URL)
+	})
 }
