@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -32,6 +33,9 @@ type dialect struct {
 	remote bool
 	// search looks words up in the full-text index (search.go).
 	search *searchDialect
+
+	lockTaskOnce sync.Once
+	lockTaskSQL  string // see lockTask
 }
 
 var sqliteDialect = &dialect{
@@ -53,6 +57,26 @@ var sqliteDialect = &dialect{
 }
 
 const sqliteTimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// textTimes rewrites a list of columns ("t.id, t.created_at") for a query
+// whose rows are read often: on SQLite its timestamps (the columns named
+// *_at) come back as the text they are stored as, for nullTime to parse.
+// The driver would otherwise turn a column declared TIMESTAMP into a time
+// itself, trying its layouts in turn, Taskwire's among the last, each
+// failure an allocated error. A unary + makes the column an expression of
+// the same value, which SQLite declares no type for.
+func (d *dialect) textTimes(cols string) string {
+	if d.remote {
+		return cols
+	}
+	parts := strings.Split(cols, ", ")
+	for i, c := range parts {
+		if strings.HasSuffix(c, "_at") {
+			parts[i] = "+" + c
+		}
+	}
+	return strings.Join(parts, ", ")
+}
 
 // timeOrNull binds an optional time.
 func (d *dialect) timeOrNull(t *time.Time) any {

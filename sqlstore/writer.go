@@ -285,21 +285,28 @@ func (t *tx) AfterCommit(f func()) { t.hooks = append(t.hooks, f) }
 // single writer already excludes other writers); the project and the
 // membership are read as of the statement.
 func (t *tx) LockTask(ctx context.Context, id, userID int64) (taskwire.Task, taskwire.Project, bool, error) {
-	lock := ""
-	if t.d.forUpdate != "" {
-		lock = t.d.forUpdate + " OF t"
-	}
 	var ps projectScan
 	var member, hooked bool
-	task, err := scanTask(t.row(ctx, "SELECT "+taskColumnsT+", "+projectColumns+`,
-		EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = ?),
-		EXISTS (SELECT 1 FROM webhooks w WHERE w.project_id = p.id AND w.active = TRUE)
-		FROM tasks t JOIN projects p ON p.id = t.project_id WHERE t.id = ?`+lock, userID, id),
-		append(ps.dest(), &member, &hooked)...)
+	task, err := scanTask(t.row(ctx, t.d.lockTask(), userID, id), append(ps.dest(), &member, &hooked)...)
 	if err == nil && !hooked {
 		t.unhooked = task.ProjectID
 	}
 	return task, ps.project(), member, notFound(err, taskwire.MsgTaskNotFound)
+}
+
+// lockTask is LockTask's query, built once per dialect.
+func (d *dialect) lockTask() string {
+	d.lockTaskOnce.Do(func() {
+		lock := ""
+		if d.forUpdate != "" {
+			lock = d.forUpdate + " OF t"
+		}
+		d.lockTaskSQL = "SELECT " + d.textTimes(taskColumnsT+", "+projectColumns) + `,
+		EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.user_id = ?),
+		EXISTS (SELECT 1 FROM webhooks w WHERE w.project_id = p.id AND w.active = TRUE)
+		FROM tasks t JOIN projects p ON p.id = t.project_id WHERE t.id = ?` + lock
+	})
+	return d.lockTaskSQL
 }
 
 // ActiveWebhooks implements taskwire.Reader, without a query for the
