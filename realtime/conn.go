@@ -121,6 +121,7 @@ func (c *conn) wake() {
 	}
 	c.running = true
 	c.mu.Unlock()
+	c.room.hub.writers.Add(1)
 	go c.write()
 }
 

@@ -50,15 +50,19 @@ type Options struct {
 	// IO is how sockets are written [IOAuto]: see IOAuto, IOURing and
 	// IOWritev.
 	IO string
+	// RingMinWriters is how many sockets' writers must be running at once
+	// for IOAuto to send through the ring [ringMinWriters].
+	RingMinWriters int
 }
 
 // The ways a hub writes to its sockets (Options.IO).
 const (
-	// IOAuto uses io_uring when the kernel lets this process use it, and
-	// writev otherwise.
+	// IOAuto uses io_uring when the kernel lets this process use it and
+	// enough sockets are being written at once (a large room's fan-out),
+	// and writev otherwise.
 	IOAuto = "auto"
 	// IOURing batches the sends of many sockets into few io_uring
-	// submissions (Linux); the hub falls back to writev where it is not
+	// submissions (Linux), however few are being written; the hub falls back to writev where it is not
 	// usable, and Hub.IO reports why — a caller that requires it checks.
 	IOURing = "uring"
 	// IOWritev writes each socket with its own writev system call.
@@ -69,7 +73,20 @@ const (
 // submission carries.
 const uringEntries = 256
 
+// ringMinWriters is how many writers must be running at once for IOAuto
+// to hand their sends to the ring. Below it, each writer's own writev is
+// quicker: the hand-off to the ring and the wait for its batch cost more
+// than the system call they save (BENCHMARKS.md: at 1,000 sockets and 20
+// events/s the ring made p99 worse, at 5,000 and 10,000 better).
+const ringMinWriters = 2000
+
 func (o *Options) defaults() {
+	if o.IO == "" {
+		o.IO = IOAuto
+	}
+	if o.RingMinWriters <= 0 {
+		o.RingMinWriters = ringMinWriters
+	}
 	if o.QueueMessages <= 0 {
 		o.QueueMessages = 1024
 	}
@@ -132,6 +149,10 @@ type Hub struct {
 	ringErr    error         // why there is no ring, when one was wanted
 	ringOnce   sync.Once     // closes ring
 	fallbacks  atomic.Uint64 // ring sends finished on the writev path
+	// writers counts the sockets whose writer is running: how many sends
+	// a moment can batch. With IOAuto the ring is used only from
+	// Options.RingMinWriters on.
+	writers atomic.Int64
 	repairs    prometheus.Counter
 	sockets    prometheus.Gauge
 

@@ -142,3 +142,46 @@ func TestWritevWhenAsked(t *testing.T) {
 		t.Fatalf("IO() = %s, %v; want writev, nil", path, err)
 	}
 }
+
+// TestAutoUsesTheRingOnlyWhenBusy: with IOAuto a few sockets are written
+// with writev, where the hand-off to the ring would cost more than it
+// saves; once enough writers run at once (RingMinWriters, here 1), their
+// sends go through the ring.
+func TestAutoUsesTheRingOnlyWhenBusy(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		minimum  int
+		wantRing bool
+	}{
+		{"few writers", 0, false},
+		{"past the minimum", 1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newHubEnv(t, setup{opts: realtime.Options{IO: realtime.IOAuto, RingMinWriters: tc.minimum}})
+			if path, err := e.hub.IO(); path != realtime.IOURing {
+				t.Skipf("io_uring not usable here: %s, %v", path, err)
+			}
+			ctx := testCtx(t)
+			const pid, sockets, n = 1, 5, 20
+			e.log.project(pid, 1)
+			var cs []*client
+			for range sockets {
+				cs = append(cs, e.dial(ctx, member(pid, 1, 0, true)))
+			}
+			e.waitPresence(ctx, pid, realtime.PresenceEntry{UserID: 1, Username: "user1", Connections: sockets})
+			before := e.hub.IOStats()
+			for i := range n {
+				e.log.task(pid, fmt.Sprint("t", i), 0)
+			}
+			for _, c := range cs {
+				c.wantSeqs(ctx, 1, n)
+			}
+			after := e.hub.IOStats()
+			if used := after.Sends > before.Sends; used != tc.wantRing {
+				t.Fatalf("io_uring stats %+v → %+v; want the ring used: %v", before, after, tc.wantRing)
+			}
+		})
+	}
+}

@@ -13,6 +13,7 @@ import (
 // write is the writer: it sends what is due, in seq order, and returns
 // when there is nothing left (the socket stays open) or after closing it.
 func (c *conn) write() {
+	defer c.room.hub.writers.Add(-1)
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	for {
@@ -325,7 +326,7 @@ func (c *conn) writeLocked(bufs *net.Buffers) error {
 // remainder left in bufs for the writev path.
 func (c *conn) tryRing(bufs *net.Buffers) error {
 	h := c.room.hub
-	if h.ring == nil || c.raw == nil {
+	if h.ring == nil || c.raw == nil || h.opts.IO == IOAuto && h.writers.Load() < int64(h.opts.RingMinWriters) {
 		return nil
 	}
 	var werr error
