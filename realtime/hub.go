@@ -76,9 +76,11 @@ const uringEntries = 256
 // ringMinWriters is how many writers must be running at once for IOAuto
 // to hand their sends to the ring. Below it, each writer's own writev is
 // quicker: the hand-off to the ring and the wait for its batch cost more
-// than the system call they save (BENCHMARKS.md: at 1,000 sockets and 20
-// events/s the ring made p99 worse, at 5,000 and 10,000 better).
-const ringMinWriters = 2000
+// than the system call they save. Measured (BENCHMARKS.md), one room at 20
+// events/s: at 1,000 and 5,000 sockets writev had the lower latency, at
+// 10,000 the ring (p99 halved); a fan-out as fast as it goes gains from
+// the ring at 5,000 already, which WS_IO=uring gives.
+const ringMinWriters = 7500
 
 func (o *Options) defaults() {
 	if o.IO == "" {

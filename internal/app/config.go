@@ -192,7 +192,7 @@ var settings = []setting{
 	{"WS_RECONCILE_INTERVAL", "ws-reconcile-interval", "1s", "how often each active room is compared with the event log, to deliver events whose publish was lost", durationSetting(func(c *Config) *time.Duration { return &c.WSReconcile })},
 	{"WS_MAX_PER_USER", "ws-max-per-user", "20", "open WebSockets one user may hold on this instance (project and notification sockets together); more are refused with 429; 0: unlimited", limitSetting(func(c *Config) *int { return &c.WSMaxPerUser })},
 	{"WS_MAX_PER_ADDR", "ws-max-per-addr", "200", "open WebSockets one client address may hold on this instance (the address as TRUST_PROXY decides); more are refused with 429; 0: unlimited", limitSetting(func(c *Config) *int { return &c.WSMaxPerAddr })},
-	{"WS_IO", "ws-io", "auto", "how sockets are written: uring (batched io_uring sends, Linux; start fails if io_uring is not usable), writev (one system call per socket), auto (uring when usable and at least 2,000 sockets are being written at once — a large room's fan-out —, else writev)", func(c *Config, v string) error {
+	{"WS_IO", "ws-io", "auto", "how sockets are written: uring (batched io_uring sends, Linux; start fails if io_uring is not usable), writev (one system call per socket), auto (uring when usable and at least 7,500 sockets are being written at once — a large room's fan-out —, else writev)", func(c *Config, v string) error {
 		v = strings.ToLower(v)
 		if v != "auto" && v != "uring" && v != "writev" {
 			return errors.New("want auto, uring or writev")
