@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/taskwire/taskwire"
 )
@@ -169,23 +168,22 @@ func (b *batch) runUnit(req *writeReq) afterUnit {
 // connection keeps prepared, where a text of two would be parsed anew
 // each time.
 func (b *batch) savepoint() error {
-	stmts := []string{"SAVEPOINT unit"}
-	if b.open {
-		stmts = []string{"RELEASE unit", "SAVEPOINT unit"}
-	}
-	if b.w.stmts == nil {
-		stmts = []string{strings.Join(stmts, "; ")}
-	}
-	for _, stmt := range stmts {
-		var err error
-		if b.w.stmts != nil {
-			_, err = b.w.stmts.ExecContext(context.Background(), stmt)
-		} else {
-			err = b.ctl(stmt)
+	var err error
+	switch {
+	case b.w.stmts == nil && b.open:
+		err = b.ctl("RELEASE unit; SAVEPOINT unit")
+	case b.w.stmts == nil:
+		err = b.ctl("SAVEPOINT unit")
+	default:
+		if b.open {
+			_, err = b.w.stmts.ExecContext(context.Background(), "RELEASE unit")
 		}
-		if err != nil {
-			return err
+		if err == nil {
+			_, err = b.w.stmts.ExecContext(context.Background(), "SAVEPOINT unit")
 		}
+	}
+	if err != nil {
+		return err
 	}
 	b.open = true
 	return nil
