@@ -151,12 +151,13 @@ type Hub struct {
 	ringErr    error         // why there is no ring, when one was wanted
 	ringOnce   sync.Once     // closes ring
 	fallbacks  atomic.Uint64 // ring sends finished on the writev path
+	repairs    prometheus.Counter
+	sockets    prometheus.Gauge
+
 	// writers counts the sockets whose writer is running: how many sends
 	// a moment can batch. With IOAuto the ring is used only from
 	// Options.RingMinWriters on.
 	writers atomic.Int64
-	repairs    prometheus.Counter
-	sockets    prometheus.Gauge
 
 	marksMu    sync.Mutex // guards marks
 	marks      []presenceMark
