@@ -28,6 +28,29 @@ func uringEnv(t *testing.T, s setup) *hubEnv {
 	return e
 }
 
+// fanOut opens sockets in one room, sends it n events, checks that every
+// socket receives them all in order, and returns the hub's I/O counts from
+// before the events and after.
+func fanOut(t *testing.T, e *hubEnv, sockets, n int) (before, after realtime.IOStats) {
+	t.Helper()
+	ctx := testCtx(t)
+	const pid = 1
+	e.log.project(pid, 1)
+	var cs []*client
+	for range sockets {
+		cs = append(cs, e.dial(ctx, member(pid, 1, 0, true)))
+	}
+	e.waitPresence(ctx, pid, realtime.PresenceEntry{UserID: 1, Username: "user1", Connections: sockets})
+	before = e.hub.IOStats()
+	for i := range n {
+		e.log.task(pid, fmt.Sprint("t", i), 0)
+	}
+	for _, c := range cs {
+		c.wantSeqs(ctx, 1, int64(n))
+	}
+	return before, e.hub.IOStats()
+}
+
 // TestURingCarriesTheSends: with io_uring usable, the room's events reach
 // every socket, in order, through the ring — counted in its submissions —
 // and the sockets of one room share submissions when they are ready
@@ -36,22 +59,8 @@ func TestURingCarriesTheSends(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
 	e := uringEnv(t, setup{opts: realtime.Options{Registerer: reg}})
-	ctx := testCtx(t)
-	const pid, sockets, n = 1, 20, 30
-	e.log.project(pid, 1)
-	var cs []*client
-	for range sockets {
-		cs = append(cs, e.dial(ctx, member(pid, 1, 0, true)))
-	}
-	e.waitPresence(ctx, pid, realtime.PresenceEntry{UserID: 1, Username: "user1", Connections: sockets})
-	before := e.hub.IOStats()
-	for i := range n {
-		e.log.task(pid, fmt.Sprint("t", i), 0)
-	}
-	for _, c := range cs {
-		c.wantSeqs(ctx, 1, n)
-	}
-	after := e.hub.IOStats()
+	const sockets = 20
+	before, after := fanOut(t, e, sockets, 30)
 	if after.Submissions <= before.Submissions || after.Sends < before.Sends+sockets {
 		t.Fatalf("io_uring stats %+v → %+v: the sends did not go through the ring", before, after)
 	}
@@ -163,22 +172,7 @@ func TestAutoUsesTheRingOnlyWhenBusy(t *testing.T) {
 			if path, err := e.hub.IO(); path != realtime.IOURing {
 				t.Skipf("io_uring not usable here: %s, %v", path, err)
 			}
-			ctx := testCtx(t)
-			const pid, sockets, n = 1, 5, 20
-			e.log.project(pid, 1)
-			var cs []*client
-			for range sockets {
-				cs = append(cs, e.dial(ctx, member(pid, 1, 0, true)))
-			}
-			e.waitPresence(ctx, pid, realtime.PresenceEntry{UserID: 1, Username: "user1", Connections: sockets})
-			before := e.hub.IOStats()
-			for i := range n {
-				e.log.task(pid, fmt.Sprint("t", i), 0)
-			}
-			for _, c := range cs {
-				c.wantSeqs(ctx, 1, n)
-			}
-			after := e.hub.IOStats()
+			before, after := fanOut(t, e, 5, 20)
 			if used := after.Sends > before.Sends; used != tc.wantRing {
 				t.Fatalf("io_uring stats %+v → %+v; want the ring used: %v", before, after, tc.wantRing)
 			}
