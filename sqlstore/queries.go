@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -147,10 +148,10 @@ func (n nullTime) parse(s string) error {
 	return nil
 }
 
-// textTimeLayouts are the layouts a timestamp stored as text may have
-// besides Taskwire's own (sqliteTimeLayout, parsed by parseStoredTime):
-// SQLite's own formats, which other programs (the seed service) write,
-// read as UTC unless they say otherwise.
+// textTimeLayouts are the layouts a timestamp stored as text may have:
+// Taskwire's own (sqliteTimeLayout, which RFC 3339 parses on time.Parse's
+// fast path) first, then SQLite's formats, which other programs (the seed
+// service) write, read as UTC unless they say otherwise.
 var textTimeLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02 15:04:05.999999999Z07:00",
@@ -163,9 +164,6 @@ var textTimeLayouts = []string{
 
 // parseTime parses a timestamp stored as text, in UTC.
 func parseTime(s string) (time.Time, error) {
-	if t, ok := parseStoredTime(s); ok {
-		return t, nil
-	}
 	for _, layout := range textTimeLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UTC(), nil
@@ -174,42 +172,15 @@ func parseTime(s string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("sqlstore: bad timestamp %q", s)
 }
 
-// parseStoredTime parses a timestamp in sqliteTimeLayout
-// (2006-01-02T15:04:05.000000Z), the one Taskwire writes, without
-// time.Parse's generality: every read of a row costs a few of these.
-func parseStoredTime(s string) (time.Time, bool) {
-	if len(s) != len(sqliteTimeLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
-		s[16] != ':' || s[19] != '.' || s[26] != 'Z' {
-		return time.Time{}, false
+// jsonArray is the stored form of a list column (a task's labels, a
+// comment's mentions, a webhook's event types): a JSON array, "[]" when
+// empty. Strings and integers always encode.
+func jsonArray[T any](v []T) string {
+	if len(v) == 0 {
+		return "[]"
 	}
-	num := func(from, to int) (int, bool) {
-		v := 0
-		for i := from; i < to; i++ {
-			c := s[i]
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			v = v*10 + int(c-'0')
-		}
-		return v, true
-	}
-	year, ok1 := num(0, 4)
-	month, ok2 := num(5, 7)
-	day, ok3 := num(8, 10)
-	hour, ok4 := num(11, 13)
-	minute, ok5 := num(14, 16)
-	sec, ok6 := num(17, 19)
-	micro, ok7 := num(20, 26)
-	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || month < 1 || month > 12 || day < 1 ||
-		day > daysIn(time.Month(month), year) || hour > 23 || minute > 59 || sec > 59 {
-		return time.Time{}, false
-	}
-	return time.Date(year, time.Month(month), day, hour, minute, sec, micro*1000, time.UTC), true
-}
-
-// daysIn is the number of days of month in year.
-func daysIn(month time.Month, year int) int {
-	return time.Date(year, month+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // timeNow stamps bookkeeping columns (updated_at) that the domain does not

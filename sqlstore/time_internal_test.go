@@ -34,32 +34,26 @@ func TestParseTime(t *testing.T) {
 	}
 }
 
-// FuzzParseStoredTime: the fast parser of Taskwire's own layout never
-// panics, takes every text in that layout, and agrees with time.Parse on
-// what it takes, which formats back to the same text.
-func FuzzParseStoredTime(f *testing.F) {
+// FuzzParseTime: parseTime never panics, reads every time Taskwire writes
+// back as itself, and agrees with time.Parse on RFC 3339 text.
+func FuzzParseTime(f *testing.F) {
 	for _, s := range []string{"2026-12-06T03:10:30.368637Z", "0000-01-01T00:00:00.000000Z", "9999-12-31T23:59:59.999999Z",
-		"2026-02-30T03:10:30.368637Z", "2026-12-06T03:10:30.368637+", "2026-12-06 03:10:30.368637Z"} {
+		"2026-02-30T03:10:30.368637Z", "2026-12-06T03:10:30.368637+", "2026-12-06 03:10:30.368637Z", "2026-12-06 03:10"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got, ok := parseStoredTime(s)
-		want, err := time.Parse(sqliteTimeLayout, s)
-		canonical := err == nil && want.Format(sqliteTimeLayout) == s
-		if ok && err != nil || canonical && !ok {
-			// time.Parse is lenient (one-digit hours, a comma before the
-			// fraction): the text Taskwire writes is all the fast path
-			// must take; the rest goes to time.Parse.
-			t.Fatalf("parseStoredTime(%q) ok=%v, time.Parse error %v", s, ok, err)
+		got, err := parseTime(s)
+		if err == nil && got.Location() != time.UTC {
+			t.Fatalf("parseTime(%q) = %v, not in UTC", s, got)
 		}
-		if !ok {
+		if want, werr := time.Parse(time.RFC3339Nano, s); werr == nil && (err != nil || !got.Equal(want)) {
+			t.Fatalf("parseTime(%q) = %v, %v; time.Parse: %v", s, got, err, want)
+		}
+		if err == nil && got.Format(sqliteTimeLayout) == s {
 			return
 		}
-		if !got.Equal(want) {
-			t.Fatalf("parseStoredTime(%q) = %v, time.Parse = %v", s, got, want)
-		}
-		if back := got.Format(sqliteTimeLayout); back != s {
-			t.Fatalf("parseStoredTime(%q) formats back as %q", s, back)
+		if w, werr := time.Parse(sqliteTimeLayout, s); werr == nil && w.Format(sqliteTimeLayout) == s && (err != nil || !got.Equal(w)) {
+			t.Fatalf("parseTime(%q) = %v, %v; want %v", s, got, err, w)
 		}
 	})
 }
