@@ -27,15 +27,6 @@ func scanComment(r interface{ Scan(...any) error }, more ...any) (taskwire.Comme
 	return c, nil
 }
 
-// mentionsText is the stored form of a comment's mentions: a JSON array.
-func mentionsText(ids []int64) string {
-	if len(ids) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(ids) // []int64 always marshals
-	return string(b)
-}
-
 // Comment implements taskwire.Reader.
 func (s reads) Comment(ctx context.Context, id int64) (taskwire.Comment, error) {
 	c, err := scanComment(s.row(ctx, "SELECT "+commentColumns+" FROM comments c WHERE c.id = ?", id))
@@ -73,14 +64,14 @@ func (s writes) CreateComment(ctx context.Context, c taskwire.Comment) (taskwire
 	}
 	err := s.row(ctx, `INSERT INTO comments (task_id, project_id, author_id, body, mentions, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		c.TaskID, c.ProjectID, c.AuthorID, c.Body, mentionsText(c.Mentions), s.d.time(c.CreatedAt), s.d.time(c.UpdatedAt)).Scan(&c.ID)
+		c.TaskID, c.ProjectID, c.AuthorID, c.Body, jsonArray(c.Mentions), s.d.time(c.CreatedAt), s.d.time(c.UpdatedAt)).Scan(&c.ID)
 	return c, dbErr(err)
 }
 
 // UpdateComment implements taskwire.Tx.
 func (s writes) UpdateComment(ctx context.Context, c taskwire.Comment) error {
 	_, err := s.exec(ctx, "UPDATE comments SET body = ?, mentions = ?, updated_at = ? WHERE id = ?",
-		c.Body, mentionsText(c.Mentions), s.d.time(c.UpdatedAt), c.ID)
+		c.Body, jsonArray(c.Mentions), s.d.time(c.UpdatedAt), c.ID)
 	return dbErr(err)
 }
 

@@ -54,15 +54,6 @@ func (c labelsCol) Scan(v any) error {
 	return json.Unmarshal(raw, c.l)
 }
 
-// labelsJSON is the stored form of a task's labels.
-func labelsJSON(l []string) string {
-	if len(l) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(l) // strings always encode
-	return string(b)
-}
-
 // storedStatus is a status as the database stores it: by the name of the
 // seed's enum member (TODO, IN_PROGRESS, DONE), which is what SQLAlchemy
 // wrote, so SQL written against the seed's database keeps working.
@@ -157,7 +148,7 @@ func (s writes) CreateTask(ctx context.Context, t taskwire.Task) (taskwire.Task,
 	err := s.row(ctx, `INSERT INTO tasks (title, description, status, project_id, assignee_id, version, created_at, updated_at, assigned_seq, due_at, labels)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		t.Title, t.Description, storedStatus(t.Status), t.ProjectID, t.AssigneeID, t.Version,
-		s.d.time(t.CreatedAt), s.d.time(t.UpdatedAt), t.AssignedSeq, s.d.timeOrNull(t.DueAt), labelsJSON(t.Labels)).Scan(&t.ID)
+		s.d.time(t.CreatedAt), s.d.time(t.UpdatedAt), t.AssignedSeq, s.d.timeOrNull(t.DueAt), jsonArray(t.Labels)).Scan(&t.ID)
 	if err != nil {
 		return t, dbErr(err)
 	}
@@ -234,7 +225,7 @@ func (s writes) UpdateTask(ctx context.Context, t taskwire.Task) error {
 	const q = `UPDATE tasks SET title = ?, description = ?, status = ?, assignee_id = ?,
 		version = ?, updated_at = ?, assigned_seq = ?, due_at = ?, labels = ? WHERE id = ?`
 	args := []any{t.Title, t.Description, storedStatus(t.Status), t.AssigneeID, t.Version, s.d.time(t.UpdatedAt),
-		t.AssignedSeq, s.d.timeOrNull(t.DueAt), labelsJSON(t.Labels), t.ID}
+		t.AssignedSeq, s.d.timeOrNull(t.DueAt), jsonArray(t.Labels), t.ID}
 	if s.unit != nil && s.d.remote {
 		return s.unit.hold(q, args)
 	}

@@ -37,15 +37,6 @@ func scanWebhook(r interface{ Scan(...any) error }) (taskwire.Webhook, error) {
 	return w, nil
 }
 
-// eventsText is the stored form of a webhook's event types: a JSON array.
-func eventsText(ts []taskwire.EventType) string {
-	if len(ts) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(ts) // strings always marshal
-	return string(b)
-}
-
 // Webhook implements taskwire.Reader.
 func (s reads) Webhook(ctx context.Context, id int64) (taskwire.Webhook, error) {
 	w, err := scanWebhook(s.row(ctx, "SELECT "+webhookColumns+" FROM webhooks WHERE id = ?", id))
@@ -72,7 +63,7 @@ func (s writes) CreateWebhook(ctx context.Context, w taskwire.Webhook) (taskwire
 	}
 	err := s.row(ctx, `INSERT INTO webhooks (project_id, url, events, description, active, secret, previous_secret,
 		previous_secret_expires_at, failing_since, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		w.ProjectID, w.URL, eventsText(w.Events), w.Description, w.Active, w.Secret, w.PreviousSecret,
+		w.ProjectID, w.URL, jsonArray(w.Events), w.Description, w.Active, w.Secret, w.PreviousSecret,
 		s.d.timeOrNull(w.PreviousSecretExpiresAt), s.d.timeOrNull(w.FailingSince), s.d.time(w.CreatedAt)).Scan(&w.ID)
 	return w, dbErr(err)
 }
@@ -81,7 +72,7 @@ func (s writes) CreateWebhook(ctx context.Context, w taskwire.Webhook) (taskwire
 func (s writes) UpdateWebhook(ctx context.Context, w taskwire.Webhook) error {
 	_, err := s.exec(ctx, `UPDATE webhooks SET url = ?, events = ?, description = ?, active = ?, secret = ?,
 		previous_secret = ?, previous_secret_expires_at = ?, failing_since = ? WHERE id = ?`,
-		w.URL, eventsText(w.Events), w.Description, w.Active, w.Secret, w.PreviousSecret,
+		w.URL, jsonArray(w.Events), w.Description, w.Active, w.Secret, w.PreviousSecret,
 		s.d.timeOrNull(w.PreviousSecretExpiresAt), s.d.timeOrNull(w.FailingSince), w.ID)
 	return dbErr(err)
 }
@@ -139,9 +130,7 @@ func scanDelivery(r interface{ Scan(...any) error }) (taskwire.WebhookDelivery, 
 		c := int(code.Int64)
 		d.StatusCode = &c
 	}
-	if msg.Valid {
-		d.Error = &msg.String
-	}
+	d.Error = strPtr(msg)
 	if !next.IsZero() {
 		d.NextAttemptAt = &next
 	}
@@ -168,16 +157,9 @@ func (s reads) WebhookDeliveries(ctx context.Context, webhookID int64, page task
 
 // RecordWebhookDelivery implements taskwire.Tx.
 func (s writes) RecordWebhookDelivery(ctx context.Context, d taskwire.WebhookDelivery) (taskwire.WebhookDelivery, error) {
-	var code, msg any
-	if d.StatusCode != nil {
-		code = *d.StatusCode
-	}
-	if d.Error != nil {
-		msg = *d.Error
-	}
 	err := s.row(ctx, `INSERT INTO webhook_deliveries (webhook_id, event_seq, event_type, attempt, status_code, error,
 		duration_ms, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		d.WebhookID, d.EventSeq, d.EventType, d.Attempt, code, msg, d.DurationMS, s.d.time(d.CreatedAt),
+		d.WebhookID, d.EventSeq, d.EventType, d.Attempt, d.StatusCode, d.Error, d.DurationMS, s.d.time(d.CreatedAt),
 		s.d.timeOrNull(d.NextAttemptAt)).Scan(&d.ID)
 	return d, dbErr(err)
 }
