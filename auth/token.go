@@ -96,17 +96,14 @@ func (t *Tokens) Verify(token string) (Claims, error) {
 	return c, nil
 }
 
-// remember keeps a verified token. Past maxVerified, an arbitrary one is
-// forgotten (map iteration starts at a random entry); expired ones are
-// forgotten that way too, or replaced when their token comes again.
+// remember keeps a verified token. At maxVerified it starts over, as the
+// server's other bounded caches do: expired tokens go then too, and the
+// tokens still in use verify once more.
 func (t *Tokens) remember(token string, c Claims) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.verified) >= maxVerified {
-		for k := range t.verified {
-			delete(t.verified, k)
-			break
-		}
+		clear(t.verified)
 	}
 	t.verified[token] = c
 }
