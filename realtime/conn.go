@@ -121,7 +121,9 @@ func (c *conn) wake() {
 	}
 	c.running = true
 	c.mu.Unlock()
-	c.room.hub.writers.Add(1)
+	if h := c.room.hub; h.countWriters {
+		h.writers.Add(1)
+	}
 	go c.write()
 }
 

@@ -156,8 +156,9 @@ type Hub struct {
 
 	// writers counts the sockets whose writer is running: how many sends
 	// a moment can batch. With IOAuto the ring is used only from
-	// Options.RingMinWriters on.
-	writers atomic.Int64
+	// Options.RingMinWriters on; countWriters: only then is it kept.
+	writers      atomic.Int64
+	countWriters bool
 
 	marksMu    sync.Mutex // guards marks
 	marks      []presenceMark
@@ -201,6 +202,7 @@ func NewHub(logger *slog.Logger, source Source, broker Broker, opts Options) *Hu
 		if h.ring != nil {
 			h.ring.start()
 		}
+		h.countWriters = h.ring != nil && opts.IO == IOAuto
 	}
 	if opts.Registerer != nil {
 		opts.Registerer.MustRegister(h.repairs, h.sockets,

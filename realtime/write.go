@@ -13,7 +13,9 @@ import (
 // write is the writer: it sends what is due, in seq order, and returns
 // when there is nothing left (the socket stays open) or after closing it.
 func (c *conn) write() {
-	defer c.room.hub.writers.Add(-1)
+	if h := c.room.hub; h.countWriters {
+		defer h.writers.Add(-1)
+	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	for {
@@ -326,7 +328,7 @@ func (c *conn) writeLocked(bufs *net.Buffers) error {
 // remainder left in bufs for the writev path.
 func (c *conn) tryRing(bufs *net.Buffers) error {
 	h := c.room.hub
-	if h.ring == nil || c.raw == nil || h.opts.IO == IOAuto && h.writers.Load() < int64(h.opts.RingMinWriters) {
+	if h.ring == nil || c.raw == nil || h.countWriters && h.writers.Load() < int64(h.opts.RingMinWriters) {
 		return nil
 	}
 	var werr error
