@@ -131,7 +131,7 @@ type Queue struct {
 // concurrent use of its pool.
 func New(ctx context.Context, logger *slog.Logger, pool *sql.DB, mailer Mailer, reg prometheus.Registerer, opts Options) (*Queue, error) {
 	opts.defaults()
-	driver := driverFor(pool, opts.Postgres)
+	driver := DriverFor(pool, opts.Postgres)
 	m := newMetrics(reg, pool)
 	w := &emailWorker{logger: logger, mailer: mailer, baseURL: opts.BaseURL, metrics: m, ready: make(chan struct{})}
 	workers := river.NewWorkers()
@@ -164,8 +164,9 @@ func New(ctx context.Context, logger *slog.Logger, pool *sql.DB, mailer Mailer, 
 	return &Queue{logger: logger, pool: pool, client: client, worker: w, opts: opts, metrics: m}, nil
 }
 
-// driverFor returns River's driver for the database.
-func driverFor(pool *sql.DB, postgres bool) riverdriver.Driver[*sql.Tx] {
+// DriverFor returns River's driver for the database (pool may be nil for
+// an insert-only client).
+func DriverFor(pool *sql.DB, postgres bool) riverdriver.Driver[*sql.Tx] {
 	if postgres {
 		return riverdatabasesql.New(pool)
 	}
@@ -174,7 +175,7 @@ func driverFor(pool *sql.DB, postgres bool) riverdriver.Driver[*sql.Tx] {
 
 // Migrate applies River's migrations.
 func Migrate(ctx context.Context, pool *sql.DB, postgres bool) error {
-	migrator, err := rivermigrate.New(driverFor(pool, postgres), nil)
+	migrator, err := rivermigrate.New(DriverFor(pool, postgres), nil)
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
@@ -215,7 +216,7 @@ type Inserter struct {
 // fixed when it is inserted: opts.MaxAttempts must be the queue's.
 func NewInserter(opts Options) (*Inserter, error) {
 	opts.defaults()
-	client, err := river.NewClient(driverFor(nil, opts.Postgres), &river.Config{MaxAttempts: opts.MaxAttempts})
+	client, err := river.NewClient(DriverFor(nil, opts.Postgres), &river.Config{MaxAttempts: opts.MaxAttempts})
 	if err != nil {
 		return nil, fmt.Errorf("notify: %w", err)
 	}

@@ -16,11 +16,9 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
-	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/taskwire/taskwire"
 	"github.com/taskwire/taskwire/internal/egress"
+	"github.com/taskwire/taskwire/notify"
 )
 
 // Queue is the River queue deliveries are worked on, apart from email so
@@ -60,9 +58,6 @@ type Options struct {
 	// Workers is how many deliveries run at once on an instance [16]; one
 	// webhook gets at most half of them (at least one).
 	Workers int
-	// AllowPrivate lets webhooks reach loopback and private addresses
-	// (tests, intranets).
-	AllowPrivate bool
 	// Postgres selects River's database/sql driver for PostgreSQL instead
 	// of its SQLite driver.
 	Postgres bool
@@ -92,14 +87,6 @@ func (o Options) retryDelay(attempt int) time.Duration {
 	return time.Duration(min(float64(maxRetryDelay), float64(o.RetryBase)*exp))
 }
 
-// driverFor returns River's driver for the database.
-func driverFor(postgres bool) riverdriver.Driver[*sql.Tx] {
-	if postgres {
-		return riverdatabasesql.New(nil)
-	}
-	return riversqlite.New(nil)
-}
-
 // FetchCooldown is the least time between two fetches of delivery jobs
 // while the queue is busy. A fetch takes at most one job per free worker:
 // River's default of 100 ms held deliveries to ~150/s with 16 workers.
@@ -116,7 +103,7 @@ type Inserter struct {
 // names. A job's attempts are fixed when it is inserted.
 func NewInserter(opts Options) (*Inserter, error) {
 	opts.defaults()
-	client, err := river.NewClient(driverFor(opts.Postgres), &river.Config{})
+	client, err := river.NewClient(notify.DriverFor(nil, opts.Postgres), &river.Config{})
 	if err != nil {
 		return nil, fmt.Errorf("webhook: %w", err)
 	}
@@ -150,12 +137,8 @@ type URLChecker struct{ Client *egress.Client }
 // CheckURL implements taskwire.URLChecker.
 func (c URLChecker) CheckURL(ctx context.Context, raw string) error {
 	err := c.Client.CheckURL(ctx, raw)
-	var e *egress.Error
-	if err == nil || errors.As(err, &e) {
-		if e != nil {
-			return errors.New(e.Message)
-		}
-		return nil
+	if e := (*egress.Error)(nil); errors.As(err, &e) {
+		return errors.New(e.Message)
 	}
-	return errors.New("URL could not be checked")
+	return err
 }

@@ -18,7 +18,7 @@ import (
 func webhookOptions(cfg Config) webhook.Options {
 	return webhook.Options{
 		Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase, MaxAttempts: cfg.WebhookMaxAttempts,
-		Workers: cfg.WebhookWorkers, AllowPrivate: cfg.WebhookAllowPrivate, Postgres: cfg.Database.Dialect == "postgres",
+		Workers: cfg.WebhookWorkers, Postgres: cfg.Database.Dialect == "postgres",
 	}
 }
 
