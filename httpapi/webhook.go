@@ -82,20 +82,16 @@ type webhookOutput struct {
 
 func (s *Server) updateWebhook(ctx context.Context, in *updateWebhookInput) (*webhookOutput, error) {
 	b := in.Body
-	for _, c := range []struct {
-		null       bool
-		field, typ string
-	}{{b.URL.Null, "url", "string_type"}, {b.Events.Null, "events", "list_type"}, {b.Active.Null, "active", "bool_type"}, {b.Description.Null, "description", "string_type"}} {
-		if c.null {
-			return nil, invalid(issue{Loc: []any{"body", c.field}, Msg: "Input must not be null", Type: c.typ})
+	const null = "Input must not be null"
+	for _, err := range []error{b.URL.check("url", null, "string_type"), b.Events.check("events", null, "list_type"),
+		b.Active.check("active", null, "bool_type"), b.Description.check("description", null, "string_type")} {
+		if err != nil {
+			return nil, err
 		}
 	}
 	patch := taskwire.WebhookPatch{URL: b.URL.ptr(), Active: b.Active.ptr(), Description: b.Description.ptr()}
 	if b.Events.Set {
 		patch.Events = b.Events.Value
-		if patch.Events == nil {
-			patch.Events = []taskwire.EventType{}
-		}
 	}
 	w, err := s.svc.UpdateWebhook(ctx, userFrom(ctx), in.WebhookID, patch)
 	if err != nil {

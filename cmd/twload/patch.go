@@ -77,11 +77,11 @@ func patch(ctx context.Context, args []string, out io.Writer) error {
 	}
 	lat, nerr, firstErr := r.drive(ctx)
 	what := fmt.Sprintf("%d project(s), unassigned tasks", len(r.projectIDs))
-	if r.webhooks > 0 {
-		what += fmt.Sprintf(", %d webhooks per project", r.webhooks)
-	}
 	if r.assign {
 		what = fmt.Sprintf("%d project(s), tasks assigned to another member (each change notifies them)", len(r.projectIDs))
+	}
+	if r.webhooks > 0 {
+		what += fmt.Sprintf(", %d webhooks per project", r.webhooks)
 	}
 	report(out, fmt.Sprintf("PATCH /api/v1/tasks/{id}/status, %d clients, %v, %s", r.clients, r.duration, what), lat, nerr, r.duration)
 	if firstErr != nil {
