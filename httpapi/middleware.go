@@ -21,8 +21,7 @@ type ctxKey int
 
 const (
 	loggerKey ctxKey = iota
-	userKey
-	apiTokenKey
+	callerKey
 	requestKey
 	routeKey
 )
@@ -38,15 +37,15 @@ func loggerFrom(ctx context.Context, fallback *slog.Logger) *slog.Logger {
 // userFrom returns the authenticated caller; authenticate guarantees one
 // on every operation with security requirements.
 func userFrom(ctx context.Context) taskwire.User {
-	u, _ := ctx.Value(userKey).(taskwire.User)
-	return u
+	c, _ := ctx.Value(callerKey).(caller)
+	return c.user
 }
 
 // apiTokenFrom returns the id of the API token the caller authenticated
 // with, or 0 for a login token.
 func apiTokenFrom(ctx context.Context) int64 {
-	id, _ := ctx.Value(apiTokenKey).(int64)
-	return id
+	c, _ := ctx.Value(callerKey).(caller)
+	return c.tokenID
 }
 
 // requestFrom returns the *http.Request behind a huma handler's context.
@@ -258,7 +257,7 @@ func (s *Server) authenticate(ctx huma.Context, next func(huma.Context)) {
 		_ = huma.WriteErr(s.api, ctx, err.status, err.Detail.(string))
 		return
 	}
-	next(huma.WithValue(huma.WithValue(ctx, userKey, c.user), apiTokenKey, c.tokenID))
+	next(huma.WithValue(ctx, callerKey, c))
 }
 
 // bearer resolves an Authorization header to a user.
